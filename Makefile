@@ -1,0 +1,37 @@
+# Everything a fresh clone needs: `make report`, `make test`, `make bench`.
+# The environment lives in .venv and is rebuilt when pyproject.toml changes.
+
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Python 3.12+ from .python-version: pyenv if present, else whatever python3.12/python3 is on PATH.
+PYTHON_BOOT ?= $(shell (command -v pyenv >/dev/null && pyenv which python3.12 2>/dev/null) \
+	|| command -v python3.12 || command -v python3)
+
+.PHONY: help venv report test bench lint clean
+
+help:
+	@echo "make report   write the default interval report to reports/article/"
+	@echo "make test     run the test suite"
+	@echo "make bench    run the benchmarks (writes benchmarks/RESULTS.md)"
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON_BOOT) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python >= 3.12 is required; found " + sys.version)'
+	$(PYTHON_BOOT) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+report: $(STAMP)
+	$(BIN)/sora-uq report --priors priors/article.toml --out reports/article
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/python -m pip install --quiet ruff && $(BIN)/ruff check uncertainty tests
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,62 @@
+import contextlib
+import io
+import sys
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTICLE = ROOT / "priors" / "article.toml"
+
+
+@pytest.fixture(scope="session")
+def article_priors():
+    from uncertainty import load_priors
+
+    return load_priors(ARTICLE)
+
+
+def run_cli(*args: str, subprocess_: bool = False, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run ``sora-uq ARGS``: in this process through ``main`` (fast), or in a fresh process."""
+    if subprocess_:
+        return subprocess.run([sys.executable, "-m", "uncertainty.cli", *args], capture_output=True,
+                              text=True, cwd=ROOT, timeout=timeout)
+    from uncertainty.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
+
+
+def write_priors(path: Path, overrides: dict | None = None, drop: tuple = (), extra: str = "") -> Path:
+    """A copy of the article priors with some assumption tables replaced or removed."""
+    import tomllib
+
+    data = tomllib.loads(ARTICLE.read_text())
+    assumptions = data["assumptions"]
+    for name in drop:
+        assumptions.pop(name)
+    assumptions.update(overrides or {})
+    path.write_text(dumps_priors(data) + extra)
+    return path
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, float):
+        return repr(value).replace("inf", "inf").replace("nan", "nan")
+    return str(value)
+
+
+def dumps_priors(data: dict) -> str:
+    lines = ["[meta]"] + [f"{k} = {_toml_value(v)}" for k, v in data.get("meta", {}).items()]
+    for name, spec in data["assumptions"].items():
+        lines += ["", f"[assumptions.{name}]"] + [f"{k} = {_toml_value(v)}" for k, v in spec.items()]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,147 @@
+"""The CLI end to end, and every class of bad input: exit 2, one line, nothing written."""
+
+import json
+
+import pytest
+import xarray as xr
+
+from conftest import ARTICLE, run_cli, write_priors
+
+
+@pytest.fixture(scope="module")
+def report_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports") / "article"
+    result = run_cli("report", "--priors", str(ARTICLE), "--samples", "20000", "--seed", "7",
+                     "--out", str(out), subprocess_=True)
+    assert result.returncode == 0, result.stderr
+    assert "training GPU-months" in result.stdout
+    return out
+
+
+def test_report_writes_markdown_json_and_draws(report_dir):
+    assert {p.name for p in report_dir.iterdir()} == {"report.md", "summary.json", "draws.nc",
+                                                     "manifest.json"}
+    doc = json.loads((report_dir / "summary.json").read_text())
+    assert doc["seed"] == 7 and doc["samples"] == 20000 and doc["priors"]["name"] == "article"
+    assert len(doc["priors"]["sha256"]) == 64
+    for name in ("training_gpu_months", "breakeven_video_minutes", "fleet_gpus"):
+        stats = doc["outputs"][name]
+        assert stats["eti_90"][0] < stats["median"] < stats["eti_90"][1]
+        assert 0 <= stats["article_percentile"] <= 1
+    tree = xr.open_datatree(report_dir / "draws.nc")
+    assert tree["prior"]["fleet_gpus"].shape == (1, 20000)
+    assert doc["outputs"]["fleet_gpus"]["median"] == pytest.approx(
+        float(tree["prior"]["fleet_gpus"].median()), rel=1e-9)
+    markdown = (report_dir / "report.md").read_text()
+    for heading in ("Headline intervals", "All outputs", "Assumptions", "reproduced", "Run facts"):
+        assert heading in markdown
+    assert "**NO**" in markdown  # the article's inconsistent fleet lines
+
+
+def test_report_json_flag_prints_summary(tmp_path):
+    result = run_cli("report", "--samples", "2000", "--out", str(tmp_path / "r"), "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["samples"] == 2000
+
+
+def test_rerun_replaces_its_own_report_but_refuses_a_user_directory(tmp_path, report_dir):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("precious")
+    result = run_cli("report", "--samples", "1000", "--out", str(mine))
+    assert result.returncode == 2 and "--force" in result.stderr
+    assert (mine / "notes.txt").read_text() == "precious"
+    again = run_cli("report", "--samples", "1000", "--seed", "7", "--out", str(report_dir))
+    assert again.returncode == 0, again.stderr
+    assert json.loads((report_dir / "summary.json").read_text())["samples"] == 1000
+
+
+def test_priors_validate_and_show():
+    ok = run_cli("priors", "validate", str(ARTICLE))
+    assert ok.returncode == 0 and "ok" in ok.stdout
+    shown = run_cli("priors", "show", "article")
+    assert shown.returncode == 0
+    assert "sora_params" in shown.stdout and "20B" in shown.stdout and "article:" in shown.stdout
+
+
+def test_version_and_help():
+    assert run_cli("--version").stdout.startswith("sora-uq ")
+    help_text = run_cli("--help").stdout
+    assert "reproduce" in help_text and "Examples" in help_text
+
+
+BAD = {  # name -> (how to break the article priors, expected message fragment)
+    "unknown family": ({"sora_params": {"dist": "gamma", "ci": [1e9, 2e9], "source": "s"}},
+                       "sora_params: unknown family"),
+    "missing source": ({"sora_params": {"dist": "lognormal", "ci": [1e9, 2e9]}},
+                       "sora_params: missing key 'source'"),
+    "unknown key": ({"sora_params": {"dist": "lognormal", "ci": [1e9, 2e9], "sigmaa": 1, "source": "s"}},
+                    "sora_params: unknown key 'sigmaa'"),
+    "interval out of order": ({"sora_params": {"dist": "lognormal", "ci": [9e9, 2e9], "source": "s"}},
+                              "sora_params: interval out of order"),
+    "non-positive bound": ({"sora_params": {"dist": "lognormal", "ci": [-1e9, 2e9], "source": "s"}},
+                           "sora_params: lognormal needs positive bounds"),
+    "positive family gets a normal": ({"fps": {"dist": "normal", "mean": 24, "sd": 1, "source": "s"}},
+                                      "fps: must be > 0"),
+    "share above one": ({"video_fraction": {"dist": "uniform", "low": 0.5, "high": 1.2, "source": "s"}},
+                        "video_fraction: a share must lie in (0, 1]"),
+    "share at zero": ({"tiktok_ai_share": {"dist": "fixed", "value": 0.0, "source": "s"}},
+                      "tiktok_ai_share: a share must lie in (0, 1]"),
+    "nan": ({"fps": {"dist": "fixed", "value": float("nan"), "source": "s"}}, "fps: 'value' must be finite"),
+    "infinity": ({"fps": {"dist": "fixed", "value": float("inf"), "source": "s"}},
+                 "fps: 'value' must be finite"),
+    "misspelt assumption": ({"sora_param": {"dist": "fixed", "value": 1e9, "source": "s"}},
+                            "unknown assumption 'sora_param'; did you mean 'sora_params'?"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_prior_file_exits_2_with_one_line_and_writes_nothing(tmp_path, case):
+    overrides, message = BAD[case]
+    path = write_priors(tmp_path / "bad.toml", overrides)
+    out = tmp_path / "out"
+    result = run_cli("report", "--priors", str(path), "--out", str(out), "--samples", "1000",
+                     subprocess_=case == "nan")  # one case as a real process: no traceback there either
+    assert result.returncode == 2
+    assert message in result.stderr and str(path) in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml"]
+    assert run_cli("priors", "validate", str(path)).returncode == 2
+
+
+def test_missing_assumption(tmp_path):
+    path = write_priors(tmp_path / "bad.toml", drop=("diffusion_steps",))
+    result = run_cli("priors", "validate", str(path))
+    assert result.returncode == 2 and "missing assumption 'diffusion_steps'" in result.stderr
+
+
+def test_toml_syntax_error_names_the_line(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text("[meta]\nname = \"x\"\n\n[assumptions.fps\ndist = \"fixed\"\n")
+    result = run_cli("priors", "validate", str(path))
+    assert result.returncode == 2 and "TOML syntax error" in result.stderr and "line 4" in result.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (("report", "--priors", "no_such_priors"), "no such prior file or name"),
+    (("report", "--priors", "missing/file.toml"), "no such file"),
+    (("report", "--samples", "0"), "--samples"),
+    (("report", "--samples", "-5"), "--samples"),
+    (("report", "--samples", "1e12"), "--samples"),
+    (("report", "--samples", "many"), "--samples"),
+    (("report", "--seed", "x"), "--seed"),
+    (("frobnicate",), "invalid choice"),
+])
+def test_bad_arguments_exit_2(args, message, tmp_path):
+    result = run_cli(*args, "--out", str(tmp_path / "o")) if args[0] == "report" else run_cli(*args)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_out_that_is_a_file_is_refused(tmp_path):
+    target = tmp_path / "file.txt"
+    target.write_text("keep me")
+    result = run_cli("report", "--samples", "1000", "--out", str(target))
+    assert result.returncode == 2 and "not a directory" in result.stderr
+    assert target.read_text() == "keep me"

@@ -1,0 +1,54 @@
+"""Summaries: ArviZ intervals against exact quantiles; MCSE of the default run under 1%."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from uncertainty import priors_from_dict, simulate
+from uncertainty.model import HEADLINE
+from uncertainty.simulate import DEFAULT_SAMPLES
+from uncertainty.summary import format_value, headline_mcse, percentile_words, summarize
+
+
+def test_intervals_of_a_known_distribution():
+    priors = priors_from_dict({"x": {"dist": "lognormal", "median": 10.0, "sigma": 0.5, "source": "t"}})
+    n = 200_000
+    tree = simulate(priors, n=n, seed=0, model=lambda a: {})
+    s = summarize(tree, names=("x",))["x"]
+    exact = stats.lognorm(0.5, scale=10.0)
+    for key, prob in (("eti_50", 0.5), ("eti_90", 0.9)):
+        tail = (1 - prob) / 2
+        np.testing.assert_allclose(s[key], exact.ppf([tail, 1 - tail]), rtol=0.01)
+    assert s["median"] == pytest.approx(10.0, rel=0.01)
+    assert s["mean"] == pytest.approx(exact.mean(), rel=0.01)
+    # MCSE of the 5% quantile: sqrt(p(1-p)/n) / density at the quantile, for independent draws.
+    q05 = exact.ppf(0.05)
+    assert s["mcse_q05"] == pytest.approx(np.sqrt(0.05 * 0.95 / n) / exact.pdf(q05), rel=0.25)
+    assert s["ess"] == pytest.approx(n, rel=0.05)
+    # HDI of a right-skewed distribution sits left of the ETI.
+    assert s["hdi_90"][0] < s["eti_90"][0] and s["hdi_90"][1] < s["eti_90"][1]
+
+
+def test_default_sample_count_keeps_headline_mcse_under_one_percent(article_priors):
+    tree = simulate(article_priors, n=DEFAULT_SAMPLES, seed=0)
+    stats_ = summarize(tree, names=HEADLINE)
+    assert headline_mcse(stats_) < 0.01
+    months = stats_["training_gpu_months"]
+    assert months["article_range"] == [4211.0, 10528.0]
+    draws = tree["prior"]["training_gpu_months"].values
+    assert months["article_range_percentiles"][0] == pytest.approx(np.mean(draws <= 4211.0))
+    assert stats_["fleet_gpus"]["article_value"] == 720e3
+
+
+@pytest.mark.parametrize("value, text", [
+    (4211.3, "4.21k"), (10528, "10.5k"), (720e3, "720k"), (15.27e6, "15.3M"), (1.08e25, "1.08e25"),
+    (0.39, "0.39"), (5.035, "5.04"), (180, "180"), (None, "n/a"), (2.5e9, "2.5B")])
+def test_format_value(value, text):
+    assert format_value(value) == text
+
+
+@pytest.mark.parametrize("fraction, text", [
+    (0.38, "38th percentile"), (0.01, "1st percentile"), (0.22, "22nd percentile"),
+    (0.13, "13th percentile"), (0.0, "below the 1st percentile"), (1.0, "above the 99th percentile")])
+def test_percentile_words(fraction, text):
+    assert percentile_words(fraction) == text

@@ -1,0 +1,175 @@
+"""``sora-uq``: a thin command line over the Python API. Parse, call, print.
+
+Exit status 0 on success and 2 on bad input (one line on stderr, never a traceback).
+
+Examples
+--------
+  $ sora-uq reproduce
+  $ sora-uq report --priors article --samples 400000 --seed 0 --out reports/article
+  $ sora-uq report --json > summary.json
+  $ sora-uq priors validate priors/article.toml
+  $ sora-uq priors show article
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import UserError
+
+EXIT_BAD_INPUT = 2
+MAX_SAMPLES = 10**9
+
+
+def _samples(text: str) -> int:
+    try:
+        value = int(float(text)) if "e" in text.lower() else int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if not 1 <= value <= MAX_SAMPLES or (("e" in text.lower()) and float(text) != value):
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to {MAX_SAMPLES:.0e}, got {text}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"must be in [0, 2^32), got {value}")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit status 2."""
+
+    def error(self, message: str):
+        raise UserError(f"{self.prog}: {message} (see --help)")
+
+
+def cmd_reproduce(args) -> int:
+    from .reproduce import reproduction_table
+    from .report import reproduction_markdown
+
+    lines = reproduction_table()
+    print(json.dumps({"lines": lines}, indent=1) if args.json else reproduction_markdown(lines))
+    return 0
+
+
+def cmd_report(args) -> int:
+    from .priors import resolve_priors_path
+    from .report import headline_table, run_report
+
+    path = resolve_priors_path(args.priors)
+    out = Path(args.out) if args.out else Path("reports") / _priors_name(path)
+    doc = run_report(str(path), out, samples=args.samples, seed=args.seed, force=args.force)
+    if args.json:
+        print(json.dumps(doc, indent=1))
+    else:
+        print(headline_table(doc))
+        print(f"\nwrote {out}/ (report.md, summary.json, draws.nc)")
+    return 0
+
+
+def _priors_name(path: Path) -> str:
+    from .priors import load_priors
+
+    return load_priors(path).name
+
+
+def cmd_priors_validate(args) -> int:
+    from .priors import load_priors
+
+    priors = load_priors(args.path)
+    print(f"{priors.path}: ok ({len(priors)} assumptions, {len(priors.uncertain)} uncertain)")
+    return 0
+
+
+def cmd_priors_show(args) -> int:
+    from .priors import load_priors
+    from .summary import format_value
+
+    priors = load_priors(args.path)
+    print(f"# {priors.name}: {priors.description}\n")
+    print("| assumption | distribution | median | 90% interval | unit | source |")
+    print("|---|---|---|---|---|---|")
+    for name, prior in priors.items():
+        d = prior.dist
+        interval = "fixed" if prior.is_fixed else (
+            f"{format_value(d.quantile(0.05))} to {format_value(d.quantile(0.95))}")
+        print(f"| {name} | {d.describe()} | {format_value(d.quantile(0.5))} | {interval} "
+              f"| {prior.unit} | {prior.source} |")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="sora-uq", description=__doc__,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"sora-uq {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    reproduce = commands.add_parser("reproduce", help="the article's figures, recomputed and checked")
+    reproduce.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    reproduce.set_defaults(func=cmd_reproduce)
+
+    report = commands.add_parser("report", help="simulate and write an interval report")
+    report.add_argument("--priors", default="article", help="prior file path or name (default: article)")
+    report.add_argument("--samples", type=_samples, default=None,
+                        help="number of Monte Carlo draws (default: 400000)")
+    report.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
+    report.add_argument("--out", help="output directory (default: reports/<priors name>)")
+    report.add_argument("--force", action="store_true",
+                        help="replace an existing directory the tool did not write")
+    report.add_argument("--json", action="store_true", help="print summary.json to stdout")
+    report.set_defaults(func=cmd_report)
+
+    priors = commands.add_parser("priors", help="validate or show a prior file")
+    priors_commands = priors.add_subparsers(dest="priors_command", metavar="ACTION",
+                                            parser_class=_Parser, required=True)
+    validate = priors_commands.add_parser("validate", help="check a prior file")
+    validate.add_argument("path")
+    validate.set_defaults(func=cmd_priors_validate)
+    show = priors_commands.add_parser("show", help="table of assumptions, intervals and sources")
+    show.add_argument("path")
+    show.set_defaults(func=cmd_priors_show)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return EXIT_BAD_INPUT
+        if getattr(args, "samples", "unset") is None:
+            from .simulate import DEFAULT_SAMPLES
+
+            args.samples = DEFAULT_SAMPLES
+        return args.func(args)
+    except UserError as err:
+        print(f"sora-uq: error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("sora-uq: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except SystemExit as done:  # --help and --version
+        return done.code if isinstance(done.code, int) else 0
+    except Exception as err:  # a bug, not bad input: one line, and the way to see more
+        if os.environ.get("SORA_UQ_DEBUG"):
+            raise
+        print(f"sora-uq: internal error: {type(err).__name__}: {err} "
+              f"(set SORA_UQ_DEBUG=1 for the traceback)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,518 @@
+"""Prior families: one registry, each family a frozen dataclass with sample, icdf and log_prob.
+
+A family states its parameters declaratively and is built from a spec dict (a table of a prior
+file) by :func:`build`. Every random method takes an explicit JAX key first. ``icdf`` is pure
+``jax.numpy`` so it serves Monte Carlo, quasi-Monte Carlo and the tornado alike.
+
+Example
+-------
+>>> import jax
+>>> d = build({"dist": "lognormal", "ci": [2.0, 8.0]}, where="x")
+>>> round(float(d.icdf(0.5)), 6)
+4.0
+>>> d.sample(jax.random.key(0), (3,)).shape
+(3,)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from functools import partial
+from typing import Any, ClassVar
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.scipy import special, stats
+from scipy import optimize
+from scipy import stats as scipy_stats
+
+from .errors import PriorError
+
+__all__ = ["FAMILIES", "Family", "build", "DEFAULT_LEVEL"]
+
+DEFAULT_LEVEL = 0.9
+FAMILIES: dict[str, type[Family]] = {}
+
+# Keys every assumption table may carry besides its family's own parameters.
+COMMON_KEYS = frozenset({"dist", "source", "unit", "note", "level", "ci"})
+
+
+def register(cls: type[Family]) -> type[Family]:
+    FAMILIES[cls.name] = cls
+    return cls
+
+
+def _uniform01(key, shape, dtype=jnp.float32):
+    # Open interval (0, 1): icdf at exactly 0 or 1 is infinite for unbounded families.
+    tiny = jnp.finfo(dtype).tiny
+    return jax.random.uniform(key, shape, dtype, minval=tiny, maxval=1.0)
+
+
+@dataclass(frozen=True)
+class Family:
+    """Base class: subclasses set ``name``, declare parameters as fields, and implement ``icdf``
+    and ``log_prob``. ``fit_ci`` is given for families with two free parameters."""
+
+    name: ClassVar[str]
+    discrete: ClassVar[bool] = False
+
+    # --- construction -------------------------------------------------------------------------
+    @classmethod
+    def param_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
+
+    @classmethod
+    def fit_ci(cls, low: float, high: float, level: float, where: str) -> Family:
+        raise PriorError(f"{where}: '{cls.name}' has no two-parameter 'ci' form; give "
+                         + ", ".join(cls.param_names()))
+
+    def check(self, where: str) -> None:
+        """Raise PriorError when the parameters are outside the family's domain."""
+
+    # --- the contract -------------------------------------------------------------------------
+    def icdf(self, u):
+        raise NotImplementedError
+
+    def log_prob(self, x):
+        raise NotImplementedError
+
+    def sample(self, key, shape=()):
+        return self.icdf(_uniform01(key, shape))
+
+    @property
+    def support(self) -> tuple[float, float]:
+        """Closed hull of the support, as floats (may be infinite)."""
+        raise NotImplementedError
+
+    @property
+    def strictly_positive(self) -> bool:
+        """True when every value the family can take is > 0."""
+        return self.support[0] > 0
+
+    def quantile(self, q: float) -> float:
+        return float(self.icdf(jnp.asarray(q, jnp.float32)))
+
+    def params(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.param_names()}
+
+    def describe(self) -> str:
+        inner = ", ".join(f"{k}={_fmt(v)}" for k, v in self.params().items())
+        return f"{self.name}({inner})"
+
+
+def _fmt(value) -> str:
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_fmt(v) for v in value) + "]"
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _z(level: float) -> float:
+    return float(scipy_stats.norm.ppf(0.5 + level / 2))
+
+
+def _require(condition: bool, where: str, rule: str) -> None:
+    if not condition:
+        raise PriorError(f"{where}: {rule}")
+
+
+@register
+@dataclass(frozen=True)
+class Fixed(Family):
+    name: ClassVar[str] = "fixed"
+    value: float
+
+    def icdf(self, u):
+        return jnp.full(jnp.shape(u), self.value, jnp.float32)
+
+    def log_prob(self, x):
+        return jnp.where(x == self.value, 0.0, -jnp.inf)
+
+    @property
+    def support(self):
+        return (self.value, self.value)
+
+
+@register
+@dataclass(frozen=True)
+class LogNormal(Family):
+    name: ClassVar[str] = "lognormal"
+    median: float
+    sigma: float
+
+    @classmethod
+    def fit_ci(cls, low, high, level, where):
+        _require(low > 0, where, f"lognormal needs positive bounds, got ci = [{low}, {high}]")
+        return cls(median=math.sqrt(low * high), sigma=math.log(high / low) / (2 * _z(level)))
+
+    def check(self, where):
+        _require(self.median > 0, where, f"lognormal median must be > 0, got {self.median}")
+        _require(self.sigma > 0, where, f"lognormal sigma must be > 0, got {self.sigma}")
+
+    def icdf(self, u):
+        return jnp.exp(jnp.log(self.median) + self.sigma * special.ndtri(u))
+
+    def log_prob(self, x):
+        z = (jnp.log(x) - math.log(self.median)) / self.sigma
+        return stats.norm.logpdf(z) - jnp.log(self.sigma * x)
+
+    @property
+    def support(self):
+        return (0.0, math.inf)
+
+    strictly_positive = True
+
+
+@register
+@dataclass(frozen=True)
+class Normal(Family):
+    name: ClassVar[str] = "normal"
+    mean: float
+    sd: float
+
+    @classmethod
+    def fit_ci(cls, low, high, level, where):
+        return cls(mean=(low + high) / 2, sd=(high - low) / (2 * _z(level)))
+
+    def check(self, where):
+        _require(self.sd > 0, where, f"normal sd must be > 0, got {self.sd}")
+
+    def icdf(self, u):
+        return self.mean + self.sd * special.ndtri(u)
+
+    def log_prob(self, x):
+        return stats.norm.logpdf(x, self.mean, self.sd)
+
+    @property
+    def support(self):
+        return (-math.inf, math.inf)
+
+
+@partial(jax.jit, static_argnames=("iterations",))
+def _beta_icdf(u, a, b, iterations: int = 40):
+    """Quantile of Beta(a, b) by bisection on the regularised incomplete beta function.
+
+    JAX has no ``betaincinv``; 40 halvings reach float32 resolution on (0, 1)."""
+    u = jnp.asarray(u, jnp.float32)
+
+    def halve(_, bounds):
+        lo, hi = bounds
+        mid = 0.5 * (lo + hi)
+        below = special.betainc(a, b, mid) < u
+        return jnp.where(below, mid, lo), jnp.where(below, hi, mid)
+
+    lo, hi = jax.lax.fori_loop(0, iterations, halve, (jnp.zeros_like(u), jnp.ones_like(u)))
+    return 0.5 * (lo + hi)
+
+
+def _standard_gamma(key, shape_param, shape):
+    """Exact Gamma(shape_param, 1) draws by Marsaglia & Tsang (2000), vectorised.
+
+    Every draw gets a candidate each round; a ``while_loop`` redraws only until every draw has
+    been accepted (>= 95% are, each round, for shape >= 1), so the sampler stays exact. For
+    shape < 1 it uses Gamma(a) = Gamma(a + 1) * U^(1/a)."""
+    boosted = shape_param < 1
+    a = jnp.where(boosted, shape_param + 1.0, shape_param)
+    d = a - 1.0 / 3.0
+    c = 1.0 / jnp.sqrt(9.0 * d)
+    key, boost_key, first_key = jax.random.split(key, 3)
+
+    def candidate(round_key):
+        normal_key, uniform_key = jax.random.split(round_key)
+        x = jax.random.normal(normal_key, shape)
+        v = (1.0 + c * x) ** 3
+        log_u = jnp.log(_uniform01(uniform_key, shape))
+        ok = (v > 0) & (log_u < 0.5 * x * x + d - d * v + d * jnp.log(jnp.maximum(v, 1e-30)))
+        return d * v, ok
+
+    def another_round(state):
+        value, accepted, round_key = state
+        round_key, this_key = jax.random.split(round_key)
+        new_value, ok = candidate(this_key)
+        return jnp.where(~accepted & ok, new_value, value), accepted | ok, round_key
+
+    value, accepted = candidate(first_key)
+    value, _, _ = jax.lax.while_loop(lambda state: ~jnp.all(state[1]), another_round,
+                                     (value, accepted, key))
+    boost = _uniform01(boost_key, shape) ** (1.0 / shape_param)
+    return jnp.where(boosted, value * boost, value)
+
+
+@partial(jax.jit, static_argnums=(3,))
+def _beta_sample(key, a, b, shape):
+    """Beta(a, b) as X / (X + Y) of two gammas: ~7x faster than ``jax.random.beta`` on CPU.
+
+    Jitted with the shape parameters traced, so every beta-like prior shares one compilation."""
+    key_a, key_b = jax.random.split(key)
+    x = _standard_gamma(key_a, a, shape)
+    y = _standard_gamma(key_b, b, shape)
+    return x / (x + y)
+
+
+@register
+@dataclass(frozen=True)
+class Beta(Family):
+    name: ClassVar[str] = "beta"
+    alpha: float
+    beta: float
+
+    @classmethod
+    def fit_ci(cls, low, high, level, where):
+        _require(0 < low < high < 1, where,
+                 f"beta needs 0 < low < high < 1, got ci = [{low}, {high}]")
+        tail = (1 - level) / 2
+
+        def mismatch(log_ab):
+            a, b = np.exp(log_ab)
+            return [scipy_stats.beta.ppf(tail, a, b) - low, scipy_stats.beta.ppf(1 - tail, a, b) - high]
+
+        # Start from the moment match of a normal with the same interval.
+        mean, sd = (low + high) / 2, (high - low) / (2 * _z(level))
+        k = max(mean * (1 - mean) / sd**2 - 1, 0.5)
+        fit = optimize.root(mismatch, np.log([mean * k, (1 - mean) * k]))
+        a, b = np.exp(fit.x)
+        _require(fit.success and np.allclose(mismatch(fit.x), 0, atol=1e-6), where,
+                 f"no beta distribution has ci = [{low}, {high}] at level {level}")
+        return cls(alpha=float(a), beta=float(b))
+
+    def check(self, where):
+        _require(self.alpha > 0 and self.beta > 0, where,
+                 f"beta alpha and beta must be > 0, got {self.alpha}, {self.beta}")
+
+    def icdf(self, u):
+        return _beta_icdf(u, self.alpha, self.beta)
+
+    def sample(self, key, shape=()):
+        return _beta_sample(key, self.alpha, self.beta, shape)
+
+    def log_prob(self, x):
+        return stats.beta.logpdf(x, self.alpha, self.beta)
+
+    @property
+    def support(self):
+        return (0.0, 1.0)
+
+    strictly_positive = True
+
+
+@register
+@dataclass(frozen=True)
+class Uniform(Family):
+    name: ClassVar[str] = "uniform"
+    low: float
+    high: float
+
+    @classmethod
+    def fit_ci(cls, low, high, level, where):
+        half = (high - low) / level / 2
+        centre = (low + high) / 2
+        return cls(low=centre - half, high=centre + half)
+
+    def check(self, where):
+        _require(self.low < self.high, where,
+                 f"interval out of order: low {self.low} must be < high {self.high}")
+
+    def icdf(self, u):
+        return self.low + (self.high - self.low) * u
+
+    def log_prob(self, x):
+        inside = (x >= self.low) & (x <= self.high)
+        return jnp.where(inside, -math.log(self.high - self.low), -jnp.inf)
+
+    @property
+    def support(self):
+        return (self.low, self.high)
+
+
+@register
+@dataclass(frozen=True)
+class LogUniform(Family):
+    name: ClassVar[str] = "loguniform"
+    low: float
+    high: float
+
+    @classmethod
+    def fit_ci(cls, low, high, level, where):
+        _require(low > 0, where, f"loguniform needs positive bounds, got ci = [{low}, {high}]")
+        inner = Uniform.fit_ci(math.log(low), math.log(high), level, where)
+        return cls(low=math.exp(inner.low), high=math.exp(inner.high))
+
+    def check(self, where):
+        _require(self.low > 0, where, f"loguniform needs positive bounds, got low = {self.low}")
+        _require(self.low < self.high, where,
+                 f"interval out of order: low {self.low} must be < high {self.high}")
+
+    def icdf(self, u):
+        return jnp.exp(math.log(self.low) + math.log(self.high / self.low) * u)
+
+    def log_prob(self, x):
+        inside = (x >= self.low) & (x <= self.high)
+        return jnp.where(inside, -jnp.log(x) - math.log(math.log(self.high / self.low)), -jnp.inf)
+
+    @property
+    def support(self):
+        return (self.low, self.high)
+
+
+def _check_three_point(d, where):
+    _require(d.low <= d.mode <= d.high and d.low < d.high, where,
+             f"interval out of order: need low <= mode <= high and low < high, "
+             f"got {d.low}, {d.mode}, {d.high}")
+
+
+@register
+@dataclass(frozen=True)
+class Triangular(Family):
+    name: ClassVar[str] = "triangular"
+    low: float
+    mode: float
+    high: float
+
+    def check(self, where):
+        _check_three_point(self, where)
+
+    def icdf(self, u):
+        width = self.high - self.low
+        split = (self.mode - self.low) / width
+        left = self.low + jnp.sqrt(u * width * (self.mode - self.low))
+        right = self.high - jnp.sqrt((1 - u) * width * (self.high - self.mode))
+        return jnp.where(u < split, left, right)
+
+    def log_prob(self, x):
+        width = self.high - self.low
+        left = 2 * (x - self.low) / (width * max(self.mode - self.low, 1e-300))
+        right = 2 * (self.high - x) / (width * max(self.high - self.mode, 1e-300))
+        density = jnp.where(x < self.mode, left, right)
+        inside = (x >= self.low) & (x <= self.high)
+        return jnp.where(inside, jnp.log(density), -jnp.inf)
+
+    @property
+    def support(self):
+        return (self.low, self.high)
+
+
+@register
+@dataclass(frozen=True)
+class Pert(Family):
+    """Beta-PERT: a beta on [low, high] with mean (low + 4 mode + high) / 6."""
+
+    name: ClassVar[str] = "pert"
+    low: float
+    mode: float
+    high: float
+
+    def check(self, where):
+        _check_three_point(self, where)
+
+    @property
+    def shape(self) -> tuple[float, float]:
+        width = self.high - self.low
+        return 1 + 4 * (self.mode - self.low) / width, 1 + 4 * (self.high - self.mode) / width
+
+    def icdf(self, u):
+        return self.low + (self.high - self.low) * _beta_icdf(u, *self.shape)
+
+    def sample(self, key, shape=()):
+        return self.low + (self.high - self.low) * _beta_sample(key, *self.shape, shape)
+
+    def log_prob(self, x):
+        width = self.high - self.low
+        return stats.beta.logpdf((x - self.low) / width, *self.shape) - math.log(width)
+
+    @property
+    def support(self):
+        return (self.low, self.high)
+
+
+@register
+@dataclass(frozen=True)
+class Discrete(Family):
+    name: ClassVar[str] = "discrete"
+    discrete: ClassVar[bool] = True
+    values: tuple[float, ...]
+    weights: tuple[float, ...]
+
+    def check(self, where):
+        _require(len(self.values) >= 1, where, "discrete needs at least one value")
+        _require(len(self.values) == len(self.weights), where,
+                 f"discrete has {len(self.values)} values but {len(self.weights)} weights")
+        _require(len(set(self.values)) == len(self.values), where, "discrete values must differ")
+        _require(all(w >= 0 for w in self.weights) and sum(self.weights) > 0, where,
+                 "discrete weights must be >= 0 and not all 0")
+
+    @property
+    def _sorted(self):
+        order = np.argsort(self.values)
+        values = np.asarray(self.values, np.float64)[order]
+        probs = np.asarray(self.weights, np.float64)[order] / sum(self.weights)
+        return values, probs
+
+    def icdf(self, u):
+        values, probs = self._sorted
+        cumulative = np.cumsum(probs)[:-1]
+        return jnp.asarray(values, jnp.float32)[jnp.searchsorted(jnp.asarray(cumulative), u)]
+
+    def log_prob(self, x):
+        values, probs = self._sorted
+        logp = jnp.full(jnp.shape(x), -jnp.inf)
+        for value, p in zip(values, probs):
+            logp = jnp.where(x == value, math.log(p) if p > 0 else -jnp.inf, logp)
+        return logp
+
+    @property
+    def support(self):
+        return (float(min(self.values)), float(max(self.values)))
+
+
+def _number(value, where: str, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise PriorError(f"{where}: '{key}' must be a number, got {type(value).__name__} {value!r}")
+    if not math.isfinite(value):
+        raise PriorError(f"{where}: '{key}' must be finite, got {value}")
+    return float(value)
+
+
+def _numbers(value, where: str, key: str) -> tuple[float, ...]:
+    if not isinstance(value, list):
+        raise PriorError(f"{where}: '{key}' must be a list of numbers, got {value!r}")
+    return tuple(_number(v, where, key) for v in value)
+
+
+def build(spec: dict, where: str) -> Family:
+    """Validate one assumption's table and return its family object.
+
+    ``where`` names the place for error messages, e.g. ``"priors/a.toml: sora_params"``.
+    """
+    name = spec.get("dist")
+    if name not in FAMILIES:
+        known = ", ".join(sorted(FAMILIES))
+        raise PriorError(f"{where}: unknown family 'dist = {name!r}'; known: {known}")
+    family = FAMILIES[name]
+    params = family.param_names()
+    unknown = sorted(set(spec) - COMMON_KEYS - set(params))
+    if unknown:
+        raise PriorError(f"{where}: unknown key '{unknown[0]}' for {name} "
+                         f"(allowed: {', '.join(params + ('ci', 'level', 'unit', 'source', 'note'))})")
+    if "ci" in spec:
+        clash = [p for p in params if p in spec]
+        _require(not clash, where, f"give either 'ci' or {', '.join(params)}, not both")
+        low, high = _numbers(spec["ci"], where, "ci") if len(spec["ci"]) == 2 else (None, None)
+        _require(low is not None, where, f"'ci' must be [low, high], got {spec['ci']!r}")
+        _require(low < high, where, f"interval out of order: ci = [{low}, {high}]")
+        level = _number(spec.get("level", DEFAULT_LEVEL), where, "level")
+        _require(0 < level < 1, where, f"'level' must lie in (0, 1), got {level}")
+        dist = family.fit_ci(low, high, level, where)
+    else:
+        _require("level" not in spec, where, "'level' goes with 'ci'")
+        missing = [p for p in params if p not in spec]
+        if missing:
+            alt = " (or 'ci')" if family.fit_ci.__func__ is not Family.fit_ci.__func__ else ""
+            raise PriorError(f"{where}: {name} needs '{missing[0]}'{alt}")
+        values = {
+            p: _numbers(spec[p], where, p) if p in ("values", "weights") else _number(spec[p], where, p)
+            for p in params
+        }
+        dist = family(**values)
+    dist.check(where)
+    return dist

@@ -1,0 +1,99 @@
+"""Writing outputs safely: a whole directory appears at once or not at all; no user file is lost.
+
+A report directory is built in a hidden temporary sibling and moved into place with one rename.
+Each directory the tool writes carries a manifest; a directory without one is the user's and is
+never replaced unless they say ``--force``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from .errors import UserError
+
+__all__ = ["MANIFEST", "output_directory", "write_new_file", "check_output_directory"]
+
+MANIFEST = "manifest.json"
+TOOL = "sora-uq"
+
+
+def _is_ours(path: Path) -> bool:
+    try:
+        return json.loads((path / MANIFEST).read_text("utf-8")).get("tool") == TOOL
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def check_output_directory(out: Path, force: bool = False) -> None:
+    """Refuse, before any work is done, a target the tool must not replace."""
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out}: exists and is not a directory; choose another --out")
+    if out.is_dir() and any(out.iterdir()) and not _is_ours(out) and not force:
+        raise UserError(f"{out}: directory exists and was not written by {TOOL}; "
+                        f"choose another --out or pass --force to replace it")
+    parent = out.parent if str(out.parent) else Path(".")
+    existing = parent
+    while not existing.exists():
+        existing = existing.parent
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UserError(f"{out}: cannot write here ({existing} is not writable)")
+
+
+@contextmanager
+def output_directory(out: Path, force: bool = False) -> Iterator[Path]:
+    """Yield a fresh temporary directory; on success, it replaces ``out`` in one rename.
+
+    If the body raises (or the process is interrupted), ``out`` is left exactly as it was and
+    the temporary directory is removed.
+    """
+    out = Path(out)
+    check_output_directory(out, force)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".tmp-{out.name}-", dir=out.parent))
+    try:
+        yield staging
+        files = sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file())
+        (staging / MANIFEST).write_text(json.dumps({"tool": TOOL, "files": files}, indent=1) + "\n")
+        _swap_into_place(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _swap_into_place(staging: Path, out: Path) -> None:
+    if not out.exists():
+        staging.rename(out)
+        return
+    # Move the old directory aside, the new one in, then drop the old one. Between the two
+    # renames `out` is briefly absent, never half-written.
+    retired = Path(tempfile.mkdtemp(prefix=f".old-{out.name}-", dir=out.parent))
+    retired.rmdir()
+    out.rename(retired)
+    try:
+        staging.rename(out)
+    except BaseException:
+        retired.rename(out)
+        raise
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def write_new_file(path: Path, text: str) -> None:
+    """Write ``text`` to a file that must not exist yet; atomically, never overwriting."""
+    path = Path(path)
+    if path.exists():
+        raise UserError(f"{path}: already exists; it is never overwritten, choose a new name")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".tmp-{path.name}-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.link(tmp, path)  # fails if `path` appeared meanwhile: no overwrite, even in a race
+    except FileExistsError:
+        raise UserError(f"{path}: already exists; it is never overwritten, choose a new name") from None
+    finally:
+        os.unlink(tmp)
