@@ -16,6 +16,7 @@ Example
 
 from __future__ import annotations
 
+import difflib
 import math
 from dataclasses import dataclass, fields
 from functools import partial
@@ -372,20 +373,22 @@ class Triangular(Family):
     def check(self, where):
         _check_three_point(self, where)
 
+    # Computed on the unit interval and scaled back: width * (mode - low) overflows float32 for
+    # values like 1e21 FLOPs.
     def icdf(self, u):
         width = self.high - self.low
-        split = (self.mode - self.low) / width
-        left = self.low + jnp.sqrt(u * width * (self.mode - self.low))
-        right = self.high - jnp.sqrt((1 - u) * width * (self.high - self.mode))
-        return jnp.where(u < split, left, right)
+        c = (self.mode - self.low) / width
+        left = self.low + width * jnp.sqrt(u * c)
+        right = self.high - width * jnp.sqrt((1 - u) * (1 - c))
+        return jnp.where(u < c, left, right)
 
     def log_prob(self, x):
         width = self.high - self.low
-        left = 2 * (x - self.low) / (width * max(self.mode - self.low, 1e-300))
-        right = 2 * (self.high - x) / (width * max(self.high - self.mode, 1e-300))
-        density = jnp.where(x < self.mode, left, right)
-        inside = (x >= self.low) & (x <= self.high)
-        return jnp.where(inside, jnp.log(density), -jnp.inf)
+        c = (self.mode - self.low) / width
+        z = (x - self.low) / width
+        density = jnp.where(z < c, 2 * z / max(c, 1e-300), 2 * (1 - z) / max(1 - c, 1e-300))
+        inside = (z >= 0) & (z <= 1)
+        return jnp.where(inside, jnp.log(density) - math.log(width), -jnp.inf)
 
     @property
     def support(self):
@@ -492,13 +495,17 @@ def build(spec: dict, where: str) -> Family:
     params = family.param_names()
     unknown = sorted(set(spec) - COMMON_KEYS - set(params))
     if unknown:
+        allowed = params + ("ci", "level", "unit", "source", "note")
+        close = difflib.get_close_matches(unknown[0], allowed, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
         raise PriorError(f"{where}: unknown key '{unknown[0]}' for {name} "
-                         f"(allowed: {', '.join(params + ('ci', 'level', 'unit', 'source', 'note'))})")
+                         f"({hint}allowed: {', '.join(allowed)})")
     if "ci" in spec:
         clash = [p for p in params if p in spec]
         _require(not clash, where, f"give either 'ci' or {', '.join(params)}, not both")
-        low, high = _numbers(spec["ci"], where, "ci") if len(spec["ci"]) == 2 else (None, None)
-        _require(low is not None, where, f"'ci' must be [low, high], got {spec['ci']!r}")
+        bounds = _numbers(spec["ci"], where, "ci")
+        _require(len(bounds) == 2, where, f"'ci' must be [low, high], got {spec['ci']!r}")
+        low, high = bounds
         _require(low < high, where, f"interval out of order: ci = [{low}, {high}]")
         level = _number(spec.get("level", DEFAULT_LEVEL), where, "level")
         _require(0 < level < 1, where, f"'level' must lie in (0, 1), got {level}")

@@ -7,9 +7,11 @@ never replaced unless they say ``--force``.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shutil
+import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -50,12 +52,13 @@ def output_directory(out: Path, force: bool = False) -> Iterator[Path]:
     """Yield a fresh temporary directory; on success, it replaces ``out`` in one rename.
 
     If the body raises (or the process is interrupted), ``out`` is left exactly as it was and
-    the temporary directory is removed.
+    the temporary directory is removed; one left by a killed run is removed by the next run.
     """
     out = Path(out)
     check_output_directory(out, force)
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".tmp-{out.name}-", dir=out.parent))
+    _remove_stale_staging(out)
+    staging = Path(tempfile.mkdtemp(prefix=f".tmp-{out.name}-{os.getpid()}-", dir=out.parent))
     try:
         yield staging
         files = sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file())
@@ -65,12 +68,46 @@ def output_directory(out: Path, force: bool = False) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def _remove_stale_staging(out: Path) -> None:
+    """Drop staging directories of runs that were killed (their process no longer exists)."""
+    for stale in out.parent.glob(f".tmp-{out.name}-*-*"):
+        pid = stale.name.removeprefix(f".tmp-{out.name}-").split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    if sys.platform != "linux":
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return result == 0
+
+
 def _swap_into_place(staging: Path, out: Path) -> None:
     if not out.exists():
         staging.rename(out)
         return
-    # Move the old directory aside, the new one in, then drop the old one. Between the two
-    # renames `out` is briefly absent, never half-written.
+    if _exchange(staging, out):
+        return  # `staging` now holds the old report and is removed by the caller
+    # Fallback: move the old directory aside, the new one in, then drop the old one. Between
+    # the two renames `out` is briefly absent, never half-written.
     retired = Path(tempfile.mkdtemp(prefix=f".old-{out.name}-", dir=out.parent))
     retired.rmdir()
     out.rename(retired)

@@ -180,6 +180,8 @@ def load_priors(path: str | Path) -> PriorSet:
     ordered = {key: priors[key] for key in ASSUMPTIONS}
     name = meta.get("name", path.stem)
     _check_text(name, f"{where}: meta", "name")
+    if "description" in meta:
+        _check_text(meta["description"], f"{where}: meta", "description")
     return PriorSet(MappingProxyType(ordered), name=name, description=meta.get("description", ""),
                     path=str(path), sha256=hashlib.sha256(raw).hexdigest(),
                     meta=MappingProxyType(dict(meta)))
