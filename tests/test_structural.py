@@ -194,12 +194,15 @@ def test_report_names_the_gpu_and_shows_costs(tmp_path):
     import json
 
     out = tmp_path / "r"
-    result = run_cli("report", "--priors", str(INFORMED), "--gpu", "B200", "--samples", "3000",
+    price = {"gpu_hour_price_usd": {"dist": "lognormal", "ci": [1.7, 3.0], "source": "test"}}
+    path = write_priors(tmp_path / "priced.toml", overrides=price)
+    result = run_cli("report", "--priors", str(path), "--gpu", "B200", "--samples", "2000",
                      "--out", str(out))
     assert result.returncode == 0, result.stderr
     doc = json.loads((out / "summary.json").read_text())
     assert doc["structure"]["gpu"]["name"] == "B200" and doc["command"][-2:] == ["--gpu", "B200"]
-    assert {"training_cost_usd", "cost_per_video_minute_usd", "daily_serving_cost_usd",
-            "attention_factor"} <= set(doc["outputs"])
+    assert {"training_cost_usd", "cost_per_video_minute_usd", "daily_serving_cost_usd"} <= set(
+        doc["outputs"])
+    assert doc["assumptions"]["gpu_peak_flops"]["median"] == pytest.approx(2250e12, rel=1e-6)
     report = (out / "report.md").read_text()
     assert "NVIDIA B200" in report and "`training_cost_usd` | USD" in report
