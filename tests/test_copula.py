@@ -1,17 +1,15 @@
 """Rank correlations through a Gaussian copula: marginals kept, target correlations hit."""
 
+import jax
 import numpy as np
 import pytest
+from conftest import run_cli, write_priors
 from scipy import stats
-
-import jax
 
 from uncertainty import load_priors, priors_from_dict
 from uncertainty.copula import build_copula, spearman_to_pearson
 from uncertainty.errors import PriorError
 from uncertainty.simulate import draw_chunk
-
-from conftest import run_cli, write_priors
 
 N = 30_000  # the SE of a Spearman rho is <= 1/sqrt(N) = 0.006: a 0.02 tolerance is > 3 SE
 SPECS = {

@@ -4,15 +4,21 @@ import math
 import tomllib
 
 import pytest
+from conftest import ARTICLE, ROOT, run_cli, write_priors
 
 from uncertainty import load_priors
 from uncertainty.errors import PriorError, UserError
 from uncertainty.hardware import catalogue, lookup_gpu
-from uncertainty.model import (ARTICLE_POINT, DIT_TOKENS_PER_FRAME, DIT_WIDTH, NEUTRAL, STRUCTURAL,
-                               compute_outputs, model_for)
+from uncertainty.model import (
+    ARTICLE_POINT,
+    DIT_TOKENS_PER_FRAME,
+    DIT_WIDTH,
+    NEUTRAL,
+    STRUCTURAL,
+    compute_outputs,
+    model_for,
+)
 from uncertainty.priors import DEFAULT_SOURCE
-
-from conftest import ARTICLE, ROOT, run_cli, write_priors
 
 INFORMED = ROOT / "priors" / "informed-2026.toml"
 BASE = compute_outputs(ARTICLE_POINT)
@@ -121,10 +127,10 @@ def test_article_priors_load_with_neutral_defaults(article_priors):
 def test_platform_tables_equal_canonical_assumptions(tmp_path):
     data = tomllib.loads(ARTICLE.read_text())
     spec = data["assumptions"]
-    table = (f"\n[platforms.tiktok]\nminutes_per_day = {{ dist = \"fixed\", value = 17e6, source = \"t\" }}\n"
-             f"ai_share = {{ dist = \"fixed\", value = 0.5, source = \"t\" }}\n"
-             f"[platforms.reels]\nminutes_per_day = {{ dist = \"fixed\", value = 1e6, source = \"t\" }}\n"
-             f"ai_share = {{ dist = \"fixed\", value = 0.1, source = \"t\" }}\n")
+    table = ("\n[platforms.tiktok]\nminutes_per_day = { dist = \"fixed\", value = 17e6, source = \"t\" }\n"
+             "ai_share = { dist = \"fixed\", value = 0.5, source = \"t\" }\n"
+             "[platforms.reels]\nminutes_per_day = { dist = \"fixed\", value = 1e6, source = \"t\" }\n"
+             "ai_share = { dist = \"fixed\", value = 0.1, source = \"t\" }\n")
     path = write_priors(tmp_path / "p.toml", drop=("tiktok_minutes_per_day", "tiktok_ai_share"),
                         extra=table)
     priors = load_priors(path)
@@ -140,8 +146,8 @@ def test_platform_tables_equal_canonical_assumptions(tmp_path):
 @pytest.mark.parametrize("extra, match", [
     ("\n[platforms.reels]\nminutes_per_day = { dist = \"fixed\", value = 1e6, source = \"t\" }\n",
      "platforms.reels: missing key 'ai_share'"),
-    ("\n[platforms.reels]\nminutes_per_day = { dist = \"fixed\", value = 1e6, source = \"t\" }\n"
-     "ai_share = { dist = \"fixed\", value = 2.0, source = \"t\" }\n", "reels_ai_share: a share"),
+    (("\n[platforms.reels]\nminutes_per_day = { dist = \"fixed\", value = 1e6, source = \"t\" }\n"
+      "ai_share = { dist = \"fixed\", value = 2.0, source = \"t\" }\n"), "reels_ai_share: a share"),
 ])
 def test_bad_platform_tables(tmp_path, extra, match):
     with pytest.raises(PriorError, match=match):
@@ -166,7 +172,7 @@ def test_meta_choices_and_their_errors(tmp_path):
 
 def test_gpu_catalogue_and_override():
     assert set(catalogue()) == {"H100", "H200", "B200", "GB200"}
-    for name, entry in catalogue().items():
+    for entry in catalogue().values():
         assert entry["fp8"] == pytest.approx(2 * entry["bf16"], rel=0.01) and entry["source"]
     priors = load_priors(ARTICLE, gpu="b200:fp8")
     assert priors["gpu_peak_flops"].dist.value == 4500e12 and priors.gpu.name == "B200"

@@ -18,8 +18,9 @@ Example
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from functools import partial
-from typing import Mapping, NamedTuple
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -28,8 +29,14 @@ from jax.scipy import special
 
 from .errors import PriorError
 
-__all__ = ["Copula", "spearman_to_pearson", "correlation_matrix", "build_copula",
-           "correlated_uniforms", "parse_correlations"]
+__all__ = [
+    "Copula",
+    "build_copula",
+    "correlated_uniforms",
+    "correlation_matrix",
+    "parse_correlations",
+    "spearman_to_pearson",
+]
 
 # float32 uniforms must stay inside (0, 1): icdf(1) is infinite for unbounded families. The upper
 # clip is the largest float32 below 1, so the copula's upper tail is cut at ~5.3 sigma (6e-8).

@@ -19,7 +19,7 @@ from importlib import resources
 
 from .errors import UserError
 
-__all__ = ["Accelerator", "catalogue", "lookup_gpu", "match_gpu", "PRECISIONS"]
+__all__ = ["PRECISIONS", "Accelerator", "catalogue", "lookup_gpu", "match_gpu"]
 
 PRECISIONS = ("bf16", "fp8")
 

@@ -38,17 +38,33 @@ Example
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, partial
-from typing import Callable
 
 import jax.numpy as jnp
 
 __all__ = [
-    "ASSUMPTIONS", "OPTIONAL_ASSUMPTIONS", "STRUCTURAL", "NEUTRAL", "OUTPUTS", "ATTENTION_OUTPUTS",
-    "COST_OUTPUTS", "ALL_OUTPUTS", "HEADLINE", "ARTICLE_POINT", "SECONDS_PER_MONTH", "ATTENTION",
-    "DEFAULT_PLATFORMS", "DIT_TOKENS_PER_FRAME", "DIT_WIDTH", "Quantity", "compute_outputs",
-    "cost_outputs", "model_for", "platform_assumptions",
+    "ALL_OUTPUTS",
+    "ARTICLE_POINT",
+    "ASSUMPTIONS",
+    "ATTENTION",
+    "ATTENTION_OUTPUTS",
+    "COST_OUTPUTS",
+    "DEFAULT_PLATFORMS",
+    "DIT_TOKENS_PER_FRAME",
+    "DIT_WIDTH",
+    "HEADLINE",
+    "NEUTRAL",
+    "OPTIONAL_ASSUMPTIONS",
+    "OUTPUTS",
+    "SECONDS_PER_MONTH",
+    "STRUCTURAL",
+    "Quantity",
+    "compute_outputs",
+    "cost_outputs",
+    "model_for",
+    "platform_assumptions",
 ]
 
 SECONDS_PER_MONTH = 30 * 24 * 3600  # a month is 30 days: the article's H100-month figures need it
@@ -106,7 +122,7 @@ ASSUMPTIONS: dict[str, Quantity] = {
 
 # Present only when a prior file gives them; each changes the model (see model_for).
 OPTIONAL_ASSUMPTIONS: dict[str, Quantity] = {
-    "model_width": _positive("", "Sora transformer width (hidden size), for quadratic attention"),
+    "model_width": _positive("hidden units", "Sora transformer width, for quadratic attention"),
     "gpu_hour_price_usd": _positive("USD/GPU-hour", "GPU rental price"),
 }
 
@@ -124,7 +140,7 @@ OUTPUTS: dict[str, Quantity] = {
     "fleet_gpus": _positive("GPUs", "peak serving fleet"),
 }
 ATTENTION_OUTPUTS: dict[str, Quantity] = {
-    "model_width": _positive("", "transformer width used for attention"),
+    "model_width": _positive("hidden units", "transformer width used for attention"),
     "attention_factor": _positive("x", "per-token cost of one clip vs linear scaling"),
 }
 COST_OUTPUTS: dict[str, Quantity] = {
