@@ -212,3 +212,12 @@ def test_report_names_the_gpu_and_shows_costs(tmp_path):
     assert doc["assumptions"]["gpu_peak_flops"]["median"] == pytest.approx(2250e12, rel=1e-6)
     report = (out / "report.md").read_text()
     assert "NVIDIA B200" in report and "`training_cost_usd` | USD" in report
+
+
+def test_article_priors_call_for_the_article_model(article_priors):
+    from uncertainty.reproduce import article_data
+
+    point = {k: float(v) for k, v in article_data()["inputs"].items()}
+    point["dataset_multiplier"] = float(article_data()["arithmetic"]["dataset_multiplier_low"])
+    full = {**point, **{k: article_priors[k].dist.value for k in NEUTRAL}}
+    assert article_priors.model(full) == compute_outputs(point)  # reproduce's model, unchanged

@@ -1,9 +1,11 @@
 """Prior files -> validated prior objects.
 
 A prior file is TOML: a ``[meta]`` table and one ``[assumptions.NAME]`` table per assumption
-(see the README). :func:`priors_from_dict` validates any names and families (the general engine);
-:func:`load_priors` reads a Sora prior file and also checks the canonical assumptions are all there
-and that shares lie in (0, 1] and sizes are > 0.
+(see the README), optionally ``[platforms.NAME]`` demand tables and a ``[correlations]`` table of
+Spearman rank correlations. :func:`priors_from_dict` validates any names and families (the general
+engine); :func:`load_priors` reads a Sora prior file and also checks the canonical assumptions are
+all there (absent structural ones take the article's neutral value) and that shares lie in (0, 1]
+and sizes are > 0. ``[meta] attention`` and ``[meta] gpu`` choose the model's structure and GPU.
 
 Example
 -------
