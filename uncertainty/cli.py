@@ -69,8 +69,9 @@ def cmd_report(args) -> int:
     from .report import headline_table, run_report
 
     path = resolve_priors_path(args.priors)
-    out = Path(args.out) if args.out else Path("reports") / _priors_name(path)
-    doc = run_report(str(path), out, samples=args.samples, seed=args.seed, force=args.force)
+    out = Path(args.out) if args.out else Path("reports") / _report_name(path, args.gpu)
+    doc = run_report(str(path), out, samples=args.samples, seed=args.seed, force=args.force,
+                     gpu=args.gpu)
     if args.json:
         print(json.dumps(doc, indent=1))
     else:
@@ -83,6 +84,17 @@ def _priors_name(path: Path) -> str:
     from .priors import load_priors
 
     return load_priors(path).name
+
+
+def _report_name(path: Path, gpu: str | None) -> str:
+    """reports/<priors name>, or <priors name>-<gpu> when --gpu overrides the file's GPU."""
+    from .hardware import lookup_gpu
+
+    if gpu is None:
+        return _priors_name(path)
+    chosen = lookup_gpu(gpu)
+    suffix = chosen.name.lower() + ("-fp8" if chosen.precision == "fp8" else "")
+    return f"{_priors_name(path)}-{suffix}"
 
 
 def cmd_priors_validate(args) -> int:
@@ -107,7 +119,22 @@ def cmd_priors_show(args) -> int:
             f"{format_value(d.quantile(0.05))} to {format_value(d.quantile(0.95))}")
         print(f"| {name} | {d.describe()} | {format_value(d.quantile(0.5))} | {interval} "
               f"| {prior.unit} | {prior.source} |")
+    _print_structure(priors)
     return 0
+
+
+def _print_structure(priors) -> None:
+    """GPU, attention, platforms and rank correlations under the `priors show` table."""
+    gpu = priors.gpu.label if priors.gpu else "not named (gpu_peak_flops as given)"
+    attention = priors.attention
+    if attention == "quadratic" and "model_width" not in priors:
+        attention += " (width from the rule 1152 x param_ratio^(1/3); no model_width prior)"
+    print(f"\nGPU: {gpu}\nattention: {attention}\nplatforms: {', '.join(priors.platforms)}")
+    if priors.correlations:
+        print("rank correlations (Spearman): " + "; ".join(
+            f"{a} ~ {b} {rho:+.2f}" for (a, b), rho in priors.correlations.items()))
+    else:
+        print("rank correlations: none (assumptions independent)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -129,6 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--force", action="store_true",
                         help="replace an existing directory the tool did not write")
     report.add_argument("--json", action="store_true", help="print summary.json to stdout")
+    report.add_argument("--gpu", metavar="NAME", help="GPU from the catalogue (H100, H200, B200, "
+                        "GB200; NAME:fp8 for the FP8 peak), replacing the file's gpu_peak_flops")
     report.set_defaults(func=cmd_report)
 
     priors = commands.add_parser("priors", help="validate or show a prior file")

@@ -16,7 +16,7 @@ import xarray as xr
 
 from . import __version__
 from .files import check_output_directory, output_directory
-from .model import ASSUMPTIONS, HEADLINE, OUTPUTS
+from .model import ALL_OUTPUTS, ASSUMPTIONS, HEADLINE
 from .priors import PriorSet, load_priors
 from .reproduce import reproduction_table
 from .simulate import simulate
@@ -47,16 +47,30 @@ def _assumption_rows(priors: PriorSet) -> dict:
     return rows
 
 
+def _structure(priors: PriorSet) -> dict:
+    """The model's structural choices: the GPU, attention, demand platforms, correlations."""
+    return {
+        "gpu": priors.gpu.as_dict() if priors.gpu else None,
+        "attention": priors.attention,
+        "platforms": list(priors.platforms),
+        "correlations": [{"a": a, "b": b, "spearman": rho}
+                         for (a, b), rho in priors.correlations.items()],
+    }
+
+
 def summary_document(priors: PriorSet, tree: xr.DataTree, seed: int, samples: int,
-                     wall_seconds: float) -> dict:
-    """Everything in ``summary.json``: enough on its own to repeat the run."""
+                     wall_seconds: float, gpu: str | None = None) -> dict:
+    """Everything in ``summary.json``: enough on its own to repeat the run.
+
+    ``gpu`` is the ``--gpu`` choice that overrode the file, if any (for the repeat command)."""
     stats = summarize(tree)
     return {
         "priors": {"name": priors.name, "path": priors.path, "sha256": priors.sha256},
         "seed": seed,
         "samples": samples,
         "command": ["sora-uq", "report", "--priors", str(priors.path), "--samples", str(samples),
-                    "--seed", str(seed)],
+                    "--seed", str(seed)] + (["--gpu", gpu] if gpu else []),
+        "structure": _structure(priors),
         "headline": list(HEADLINE),
         "outputs": stats,
         "headline_max_relative_mcse_q05_q95": headline_mcse(stats),
@@ -79,7 +93,7 @@ def headline_table(doc: dict) -> str:
         else:
             article, where = format_value(s["article_value"]), percentile_words(s["article_percentile"])
         lines.append(
-            f"| {OUTPUTS[name].label} ({OUTPUTS[name].unit}) | {format_value(s['median'])} "
+            f"| {ALL_OUTPUTS[name].label} ({ALL_OUTPUTS[name].unit}) | {format_value(s['median'])} "
             f"| {_interval(s['eti_50'])} | {_interval(s['eti_90'])} | {article} | {where} |")
     return "\n".join(lines)
 
@@ -92,7 +106,7 @@ def _outputs_table(doc: dict) -> str:
     lines = ["| output | unit | mean | median | 50% ETI | 90% ETI | 90% HDI | ESS |",
              "|---|---|---|---|---|---|---|---|"]
     for name, s in doc["outputs"].items():
-        lines.append(f"| `{name}` | {OUTPUTS[name].unit} | {format_value(s['mean'])} "
+        lines.append(f"| `{name}` | {ALL_OUTPUTS[name].unit} | {format_value(s['mean'])} "
                      f"| {format_value(s['median'])} | {_interval(s['eti_50'])} "
                      f"| {_interval(s['eti_90'])} | {_interval(s['hdi_90'])} | {s['ess']:.0f} |")
     return "\n".join(lines)
@@ -121,6 +135,28 @@ def reproduction_markdown(lines: list[dict]) -> str:
     return "\n".join(rows)
 
 
+def _structure_markdown(doc: dict) -> str:
+    structure = doc.get("structure") or {}
+    gpu = structure.get("gpu")
+    lines = [
+        "- GPU: " + (f"{gpu['name']} ({gpu['full_name']}), dense {gpu['precision'].upper()} peak "
+                     f"{gpu['peak_flops'] / 1e12:,.1f} TFLOP/s; {gpu['source']}" if gpu
+                     else "not named (gpu_peak_flops as given in the prior file)"),
+        f"- attention: {structure.get('attention', 'linear')}"
+        + (" (compute linear in frames, as in the article)"
+           if structure.get("attention", "linear") == "linear"
+           else " (full attention: per token, seq / (6 x width) on top of the linear layers)"),
+        f"- demand platforms: {', '.join(structure.get('platforms', []))}",
+    ]
+    pairs = structure.get("correlations") or []
+    if pairs:
+        lines.append("- rank correlations (Spearman, Gaussian copula; marginals unchanged): "
+                     + "; ".join(f"`{p['a']}` ~ `{p['b']}` {p['spearman']:+.2f}" for p in pairs))
+    else:
+        lines.append("- assumptions drawn independently (no [correlations])")
+    return "\n".join(lines)
+
+
 def render_markdown(doc: dict, description: str = "") -> str:
     mcse = doc["headline_max_relative_mcse_q05_q95"]
     mcse_words = (f"{100 * mcse:.2f}%, under the {100 * MCSE_TARGET:.0f}% target" if mcse < MCSE_TARGET
@@ -131,6 +167,7 @@ def render_markdown(doc: dict, description: str = "") -> str:
         description,
         "Every number below is a distribution over the article's chain of guesses, propagated by "
         "Monte Carlo. Intervals are equal-tailed credible intervals (ETI) unless marked HDI.",
+        "## Model structure", _structure_markdown(doc),
         "## Headline intervals", headline_table(doc),
         "A percentile says where the article's figure falls among our draws: the share of draws "
         "at or below it.",
@@ -154,13 +191,16 @@ def render_markdown(doc: dict, description: str = "") -> str:
     return "\n\n".join(s for s in sections if s) + "\n"
 
 
-def run_report(priors_path: str, out: Path, samples: int, seed: int, force: bool = False) -> dict:
-    """Load priors, simulate, summarise and write the report directory; return the summary."""
+def run_report(priors_path: str, out: Path, samples: int, seed: int, force: bool = False,
+               gpu: str | None = None) -> dict:
+    """Load priors, simulate, summarise and write the report directory; return the summary.
+
+    ``gpu`` (``NAME`` or ``NAME:fp8``) replaces the file's GPU by a catalogue entry."""
     started = time.perf_counter()
-    priors = load_priors(priors_path)
+    priors = load_priors(priors_path, gpu=gpu)
     check_output_directory(out, force)  # refuse before the work, not after
     tree = simulate(priors, n=samples, seed=seed)
-    doc = summary_document(priors, tree, seed, samples, time.perf_counter() - started)
+    doc = summary_document(priors, tree, seed, samples, time.perf_counter() - started, gpu)
     with output_directory(out, force) as staging:
         (staging / "summary.json").write_text(json.dumps(doc, indent=1) + "\n", "utf-8")
         (staging / "report.md").write_text(render_markdown(doc, priors.description), "utf-8")

@@ -24,7 +24,8 @@ import numpy as np
 import xarray as xr
 
 from . import __version__
-from .model import ASSUMPTIONS, OUTPUTS, compute_outputs
+from .copula import correlated_uniforms
+from .model import ALL_OUTPUTS, ASSUMPTIONS
 from .priors import PriorSet
 
 __all__ = ["simulate", "draw_chunk", "DEFAULT_SAMPLES", "CHUNK_SIZE"]
@@ -37,12 +38,16 @@ CHUNK_SIZE = 1 << 17
 Model = Callable[[dict], dict]
 
 
-def sample_assumptions(dists: tuple, key, size: int) -> dict:
+def sample_assumptions(dists: tuple, key, size: int, copula=None) -> dict:
     """One independent draw per assumption; keys split in the priors' order, never reused.
 
-    ``dists`` is a tuple of ``(name, family)`` pairs: hashable, so it can be a static argument."""
+    ``dists`` is a tuple of ``(name, family)`` pairs: hashable, so it can be a static argument.
+    Assumptions in ``copula`` (:class:`~uncertainty.copula.Copula`) are drawn as ``icdf`` of
+    rank-correlated uniforms from their own key, which keeps every marginal exact."""
     keys = jax.random.split(key, len(dists))
-    return {name: dist.sample(k, (size,)).astype(jnp.float32)
+    u = dict(zip(copula.names, correlated_uniforms(jax.random.fold_in(key, len(dists)),
+                                                   copula.cholesky, size).T)) if copula else {}
+    return {name: (dist.icdf(u[name]) if name in u else dist.sample(k, (size,))).astype(jnp.float32)
             for (name, dist), k in zip(dists, keys)}
 
 
@@ -52,10 +57,10 @@ def vectorised(model: Model) -> Callable[[dict], dict]:
     return jax.jit(jax.vmap(model))
 
 
-def _chunk(dists: tuple, model: Model, key, size: int) -> dict:
+def _chunk(dists: tuple, model: Model, key, size: int, copula=None) -> dict:
     # Not one jit around everything: each family's sampler is compiled once and shared by every
     # prior of that family (XLA would otherwise compile e.g. one gamma loop per beta prior).
-    inputs = sample_assumptions(dists, key, size)
+    inputs = sample_assumptions(dists, key, size, copula)
     return {**inputs, **vectorised(model)(inputs)}
 
 
@@ -65,13 +70,14 @@ def distributions(priors: PriorSet) -> tuple:
 
 
 def draw_chunk(priors: PriorSet, key, index: int, size: int = CHUNK_SIZE,
-               model: Model = compute_outputs) -> dict:
+               model: Model | None = None) -> dict:
     """Draws of chunk ``index`` of a run with base ``key``: every assumption and output."""
-    return _chunk(distributions(priors), model, jax.random.fold_in(key, index), size)
+    return _chunk(distributions(priors), model or priors.model, jax.random.fold_in(key, index),
+                  size, priors.copula)
 
 
 def simulate(priors: PriorSet, n: int = DEFAULT_SAMPLES, seed: int = 0,
-             model: Model = compute_outputs) -> xr.DataTree:
+             model: Model | None = None) -> xr.DataTree:
     """Monte Carlo draws of every assumption and every output of ``model``.
 
     Parameters
@@ -82,9 +88,10 @@ def simulate(priors: PriorSet, n: int = DEFAULT_SAMPLES, seed: int = 0,
         Number of draws.
     seed : int
         Seed of the base ``jax.random.key``; the same seed gives the same numbers.
-    model : callable
+    model : callable, optional
         Dict of assumption arrays -> dict of output arrays, for one draw. Defaults to the Sora
-        compute model; pass ``lambda a: {}`` to draw the priors alone.
+        compute model the priors call for (``priors.model``); pass ``lambda a: {}`` to draw the
+        priors alone.
 
     Returns
     -------
@@ -109,8 +116,9 @@ def _units(name: str, priors: PriorSet) -> dict:
     if name in priors:
         unit = priors[name].unit or (ASSUMPTIONS[name].unit if name in ASSUMPTIONS else "")
         return {"units": unit, "role": "assumption", "family": priors[name].dist.describe()}
-    if name in OUTPUTS:
-        return {"units": OUTPUTS[name].unit, "long_name": OUTPUTS[name].label, "role": "output"}
+    if name in ALL_OUTPUTS:
+        return {"units": ALL_OUTPUTS[name].unit, "long_name": ALL_OUTPUTS[name].label,
+                "role": "output"}
     return {"role": "output"}
 
 

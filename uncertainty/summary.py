@@ -16,7 +16,7 @@ import arviz as az
 import numpy as np
 import xarray as xr
 
-from .model import HEADLINE, OUTPUTS
+from .model import ALL_OUTPUTS, HEADLINE
 from .reproduce import article_data
 
 __all__ = ["summarize", "article_figures", "headline_mcse", "format_value", "percentile_words"]
@@ -47,7 +47,7 @@ def summarize(tree: xr.DataTree, names: tuple[str, ...] | None = None) -> dict[s
     Monte Carlo standard errors of the median and the 5%/95% quantiles and the bulk ESS (ArviZ);
     and where the article states a figure, where it falls in the distribution.
     """
-    names = tuple(n for n in (names or tuple(OUTPUTS)) if n in tree[GROUP].data_vars)
+    names = tuple(n for n in (names or tuple(ALL_OUTPUTS)) if n in tree[GROUP].data_vars)
     kw = {"group": GROUP, "var_names": list(names)}
     eti_50 = _per_var(az.eti(tree, prob=0.5, **kw))
     eti_90 = _per_var(az.eti(tree, prob=0.9, **kw))
