@@ -73,7 +73,7 @@ def cmd_report(args) -> int:
         print(json.dumps(doc, indent=1))
     else:
         print(headline_table(doc))
-        print(f"\nwrote {out}/ (report.md, summary.json, draws.nc)")
+        print(f"\nwrote {out}/ (report.html, report.md, summary.json, figures/, draws.nc)")
     return 0
 
 
