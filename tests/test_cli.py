@@ -33,7 +33,7 @@ def test_report_writes_markdown_json_and_draws(report_dir):
     assert doc["outputs"]["fleet_gpus"]["median"] == pytest.approx(
         float(tree["prior"]["fleet_gpus"].median()), rel=1e-9)
     markdown = (report_dir / "report.md").read_text()
-    for heading in ("Headline intervals", "All outputs", "Assumptions", "reproduced", "Run facts"):
+    for heading in ("Headline intervals", "every output", "Assumptions", "reproduced", "Run facts"):
         assert heading in markdown
     assert "**NO**" in markdown  # the article's inconsistent fleet lines
 

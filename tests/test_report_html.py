@@ -197,3 +197,22 @@ def test_title_names_the_priors_and_screenshot_is_an_image(loaded):
     assert "article" in heading
     data = screenshot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+
+
+def test_sensitivity_section_renders_tornado_and_pin_down_data_when_present(report_dir):
+    from uncertainty.report import render_html, render_markdown
+
+    doc = json.loads((report_dir / "summary.json").read_text())
+    bars = [{"assumption": "sora_params", "input_low": 5e9, "input_high": 80e9,
+             "output_low": 2.0e3, "output_high": 3.2e4, "swing_log10": 1.2041}]
+    doc["tornado"] = {"outputs": {"fleet_gpus": {"base": 1.5e6, "low_quantile": 0.05,
+                                                 "high_quantile": 0.95, "bars": bars}}}
+    doc["pin_down_next"] = {"fleet_gpus": [{"assumption": "sora_params", "total_order": 0.41}]}
+    markdown = render_markdown(doc)
+    section = markdown.split("## 3.")[1].split("## 4.")[0]
+    assert "| `sora_params` | 5B to 80B | 2k | 32k | x16 |" in section  # 10 ** 1.2041 = 16.0
+    assert "| `sora_params` | 0.41 |" in section
+    assert "from its 5th percentile to its 95th percentile" in section
+    assert section.count("not computed") == 4  # the two outputs without results, two lines each
+    page = render_html(doc)
+    assert "<code>sora_<wbr>params</code>" in page and "x16" in page

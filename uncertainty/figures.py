@@ -134,6 +134,7 @@ def prior_sketch(draws: np.ndarray, fixed: bool = False) -> Figure:
         ax.set_xlim(low, high)
         ax.tick_params(axis="x", labelsize=7, pad=1, length=2)
         ax.xaxis.get_offset_text().set_fontsize(7)
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())  # labels would collide
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(3) if not log
                                    else matplotlib.ticker.LogLocator(numticks=3))
     ax.set_yticks([])
