@@ -19,8 +19,8 @@ def report_dir(tmp_path_factory):
 
 
 def test_report_writes_markdown_json_and_draws(report_dir):
-    assert {p.name for p in report_dir.iterdir()} == {"report.md", "summary.json", "draws.nc",
-                                                     "manifest.json"}
+    assert {p.name for p in report_dir.iterdir()} == {"report.md", "report.html", "summary.json",
+                                                     "draws.nc", "figures", "manifest.json"}
     doc = json.loads((report_dir / "summary.json").read_text())
     assert doc["seed"] == 7 and doc["samples"] == 20000 and doc["priors"]["name"] == "article"
     assert len(doc["priors"]["sha256"]) == 64
@@ -33,7 +33,7 @@ def test_report_writes_markdown_json_and_draws(report_dir):
     assert doc["outputs"]["fleet_gpus"]["median"] == pytest.approx(
         float(tree["prior"]["fleet_gpus"].median()), rel=1e-9)
     markdown = (report_dir / "report.md").read_text()
-    for heading in ("Headline intervals", "All outputs", "Assumptions", "reproduced", "Run facts"):
+    for heading in ("Headline intervals", "every output", "Assumptions", "reproduced", "Run facts"):
         assert heading in markdown
     assert "**NO**" in markdown  # the article's inconsistent fleet lines
 

@@ -7,6 +7,7 @@ Examples
   $ sora-uq reproduce
   $ sora-uq report --priors article --samples 400000 --seed 0 --out reports/article
   $ sora-uq report --json > summary.json
+  $ sora-uq compare --priors article --priors priors/mine.toml --out reports/compare
   $ sora-uq priors validate priors/article.toml
   $ sora-uq priors show article
 """
@@ -76,8 +77,35 @@ def cmd_report(args) -> int:
         print(json.dumps(doc, indent=1))
     else:
         print(headline_table(doc))
-        print(f"\nwrote {out}/ (report.md, summary.json, draws.nc)")
+        print(f"\nwrote {out}/ (report.html, report.md, summary.json, figures/, draws.nc)")
     return 0
+
+
+def cmd_compare(args) -> int:
+    from .compare import run_compare
+
+    out = Path(args.out) if args.out else Path("reports") / "compare"
+    doc = run_compare(args.priors or [], out, samples=args.samples, seed=args.seed, force=args.force)
+    if args.json:
+        print(json.dumps(doc, indent=1))
+    else:
+        names = ", ".join(s["name"] for s in doc["scenarios"])
+        print(f"compared {names}\nwrote {out}/ (compare.html, compare.md, compare.json, figures/)")
+    return 0
+
+
+def _add_compare(commands) -> None:
+    compare = commands.add_parser("compare", help="the headline outputs under several prior files")
+    compare.add_argument("--priors", action="append", metavar="PATH|NAME",
+                         help="a prior file or name; give it two or more times")
+    compare.add_argument("--samples", type=_samples, default=None,
+                         help="Monte Carlo draws per prior set (default: 400000)")
+    compare.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
+    compare.add_argument("--out", help="output directory (default: reports/compare)")
+    compare.add_argument("--force", action="store_true",
+                         help="replace an existing directory the tool did not write")
+    compare.add_argument("--json", action="store_true", help="print compare.json to stdout")
+    compare.set_defaults(func=cmd_compare)
 
 
 def _priors_name(path: Path) -> str:
@@ -159,6 +187,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--gpu", metavar="NAME", help="GPU from the catalogue (H100, H200, B200, "
                         "GB200; NAME:fp8 for the FP8 peak), replacing the file's gpu_peak_flops")
     report.set_defaults(func=cmd_report)
+
+    _add_compare(commands)
 
     priors = commands.add_parser("priors", help="validate or show a prior file")
     priors_commands = priors.add_subparsers(dest="priors_command", metavar="ACTION",

@@ -1,7 +1,10 @@
-"""The one place that writes an interval report to disk: ``report.md``, ``summary.json``, ``draws.nc``.
+"""The one place that writes an interval report to disk.
 
-:func:`run_report` goes file -> priors -> draws -> summaries -> report; :func:`summary_document`
-and :func:`render_markdown` are pure, so a notebook can call them with plain data.
+``report.html`` (self-contained), ``report.md`` (the same content), ``summary.json``,
+``figures/*.svg`` and ``draws.nc``. :func:`run_report` goes file -> priors -> draws -> summaries
+-> figures -> report; :func:`summary_document`, :func:`render_markdown` and :func:`render_html` are
+pure, so a notebook can call them with plain data. What the report says, section by section, is
+in :mod:`uncertainty.sections`.
 """
 
 from __future__ import annotations
@@ -10,22 +13,27 @@ import json
 import platform
 import time
 from pathlib import Path
+from typing import Collection, Mapping
 
 import jax
 import xarray as xr
+from matplotlib.figure import Figure
 
 from . import __version__
+from .blocks import FIGURES_DIR, Section, table_markdown, to_markdown
+from .figures import distribution_figure, prior_sketch, to_svg
 from .files import check_output_directory, output_directory
-from .model import ALL_OUTPUTS, ASSUMPTIONS, HEADLINE
+from .html import to_html
+from .model import ALL_OUTPUTS, HEADLINE
 from .priors import PriorSet, load_priors
 from .reproduce import reproduction_table
+from .sections import (REPORT_SECTIONS, headline_table_block, report_intro, report_title,
+                       reproduction_block)
 from .simulate import simulate
-from .summary import format_value, headline_mcse, percentile_words, summarize
+from .summary import headline_mcse, summarize
 
-__all__ = ["run_report", "summary_document", "render_markdown", "headline_table"]
-
-MCSE_TARGET = 0.01
-
+__all__ = ["run_report", "summary_document", "render_markdown", "render_html", "headline_table",
+           "reproduction_markdown", "report_figures", "write_figures"]
 
 def _versions() -> dict:
     import arviz
@@ -83,112 +91,47 @@ def summary_document(priors: PriorSet, tree: xr.DataTree, seed: int, samples: in
 
 def headline_table(doc: dict) -> str:
     """The headline intervals as a Markdown table (also what `make report` prints)."""
-    lines = ["| output | median | 50% interval | 90% interval | article | article's percentile |",
-             "|---|---|---|---|---|---|"]
-    for name in doc["headline"]:
-        s = doc["outputs"][name]
-        if s["article_range"]:
-            article = " to ".join(format_value(v) for v in s["article_range"])
-            where = " to ".join(percentile_words(p) for p in s["article_range_percentiles"])
-        else:
-            article, where = format_value(s["article_value"]), percentile_words(s["article_percentile"])
-        lines.append(
-            f"| {ALL_OUTPUTS[name].label} ({ALL_OUTPUTS[name].unit}) | {format_value(s['median'])} "
-            f"| {_interval(s['eti_50'])} | {_interval(s['eti_90'])} | {article} | {where} |")
-    return "\n".join(lines)
-
-
-def _interval(pair) -> str:
-    return f"{format_value(pair[0])} to {format_value(pair[1])}"
-
-
-def _outputs_table(doc: dict) -> str:
-    lines = ["| output | unit | mean | median | 50% ETI | 90% ETI | 90% HDI | ESS |",
-             "|---|---|---|---|---|---|---|---|"]
-    for name, s in doc["outputs"].items():
-        lines.append(f"| `{name}` | {ALL_OUTPUTS[name].unit} | {format_value(s['mean'])} "
-                     f"| {format_value(s['median'])} | {_interval(s['eti_50'])} "
-                     f"| {_interval(s['eti_90'])} | {_interval(s['hdi_90'])} | {s['ess']:.0f} |")
-    return "\n".join(lines)
-
-
-def _assumptions_table(doc: dict) -> str:
-    lines = ["| assumption | family | median | 90% interval | unit | source |",
-             "|---|---|---|---|---|---|"]
-    for name, row in doc["assumptions"].items():
-        unit = row["unit"] or (ASSUMPTIONS[name].unit if name in ASSUMPTIONS else "")
-        interval = ("fixed" if row["family"] == "fixed"
-                    else f"{format_value(row['q05'])} to {format_value(row['q95'])}")
-        source = row["source"].replace("|", "/")
-        lines.append(f"| `{name}` | {row['family']} | {format_value(row['median'])} | {interval} "
-                     f"| {unit} | {source} |")
-    return "\n".join(lines)
+    return table_markdown(headline_table_block(doc))
 
 
 def reproduction_markdown(lines: list[dict]) -> str:
-    rows = ["| line | article | recomputed | model | consistent | note |", "|---|---|---|---|---|---|"]
-    for line in lines:
-        flag = "yes" if line["consistent"] else "**NO**"
-        label = line["label"] if line["consistent"] else f"**{line['label']}**"
-        rows.append(f"| {label} | {format_value(line['article'])} | {format_value(line['recomputed'])} "
-                    f"| {format_value(line['model'])} | {flag} | {line['note']} |")
-    return "\n".join(rows)
+    """The reproduction table as Markdown (``sora-uq reproduce``)."""
+    return table_markdown(reproduction_block(lines))
 
 
-def _structure_markdown(doc: dict) -> str:
-    structure = doc.get("structure") or {}
-    gpu = structure.get("gpu")
-    lines = [
-        "- GPU: " + (f"{gpu['name']} ({gpu['full_name']}), dense {gpu['precision'].upper()} peak "
-                     f"{gpu['peak_flops'] / 1e12:,.1f} TFLOP/s; {gpu['source']}" if gpu
-                     else "not named (gpu_peak_flops as given in the prior file)"),
-        f"- attention: {structure.get('attention', 'linear')}"
-        + (" (compute linear in frames, as in the article)"
-           if structure.get("attention", "linear") == "linear"
-           else " (full attention: per token, seq / (6 x width) on top of the linear layers)"),
-        f"- demand platforms: {', '.join(structure.get('platforms', []))}",
-    ]
-    pairs = structure.get("correlations") or []
-    if pairs:
-        lines.append("- rank correlations (Spearman, Gaussian copula; marginals unchanged): "
-                     + "; ".join(f"`{p['a']}` ~ `{p['b']}` {p['spearman']:+.2f}" for p in pairs))
-    else:
-        lines.append("- assumptions drawn independently (no [correlations])")
-    return "\n".join(lines)
+def _sections(doc: dict, figures: Collection[str]) -> list[Section]:
+    return [build(doc, figures) for build in REPORT_SECTIONS]
 
 
-def render_markdown(doc: dict, description: str = "") -> str:
-    mcse = doc["headline_max_relative_mcse_q05_q95"]
-    mcse_words = (f"{100 * mcse:.2f}%, under the {100 * MCSE_TARGET:.0f}% target" if mcse < MCSE_TARGET
-                  else f"{100 * mcse:.2f}%, ABOVE the {100 * MCSE_TARGET:.0f}% target: raise --samples")
-    run = doc["run"]
-    sections = [
-        f"# Sora compute: interval report for priors `{doc['priors']['name']}`",
-        description,
-        "Every number below is a distribution over the article's chain of guesses, propagated by "
-        "Monte Carlo. Intervals are equal-tailed credible intervals (ETI) unless marked HDI.",
-        "## Model structure", _structure_markdown(doc),
-        "## Headline intervals", headline_table(doc),
-        "A percentile says where the article's figure falls among our draws: the share of draws "
-        "at or below it.",
-        "## All outputs", _outputs_table(doc),
-        "## Assumptions", _assumptions_table(doc),
-        "## The article's arithmetic, reproduced",
-        "`recomputed` is the article's own arithmetic on its own inputs; `model` is this model at "
-        "the article's point inputs (exact parameter ratio, image term kept). Lines in bold are "
-        "inconsistent within the article itself (recomputed more than 3% from what it states).",
-        reproduction_markdown(doc["reproduction"]),
-        "## Run facts",
-        "\n".join([
-            f"- priors: `{doc['priors']['path']}` (sha256 `{doc['priors']['sha256']}`)",
-            f"- seed {doc['seed']}, {doc['samples']:,} draws ({run['sampler']}), device {run['device']}",
-            f"- largest relative Monte Carlo standard error of a headline 5% or 95% quantile: {mcse_words}",
-            f"- versions: " + ", ".join(f"{k} {v}" for k, v in run["versions"].items()),
-            f"- wall time: {run['wall_seconds']} s",
-            f"- repeat with: `{' '.join(doc['command'])}`",
-        ]),
-    ]
-    return "\n\n".join(s for s in sections if s) + "\n"
+def render_markdown(doc: dict, description: str = "", figures: Collection[str] = ()) -> str:
+    """``report.md``: the report's sections in order; figures linked from ``figures/``."""
+    return to_markdown(report_title(doc), _sections(doc, figures), report_intro(doc, description))
+
+
+def render_html(doc: dict, description: str = "", svgs: Mapping[str, str] | None = None) -> str:
+    """``report.html``: the same sections as :func:`render_markdown`, figures embedded."""
+    svgs = svgs or {}
+    return to_html(report_title(doc), _sections(doc, svgs), svgs, report_intro(doc, description))
+
+
+def report_figures(doc: dict, tree: xr.DataTree) -> dict[str, Figure]:
+    """Figure name -> Figure: a distribution per headline output, a sketch per assumption."""
+    draws = tree["prior"]
+    figures = {f"dist_{name}": distribution_figure(draws[name].values, doc["outputs"][name],
+                                                   ALL_OUTPUTS[name].label, ALL_OUTPUTS[name].unit)
+               for name in doc["headline"]}
+    for name, row in doc["assumptions"].items():
+        figures[f"prior_{name}"] = prior_sketch(draws[name].values, fixed=row["family"] == "fixed")
+    return figures
+
+
+def write_figures(staging: Path, figures: Mapping[str, Figure]) -> dict[str, str]:
+    """Write ``figures/NAME.svg`` under ``staging``; return name -> SVG text."""
+    (staging / FIGURES_DIR).mkdir()
+    svgs = {name: to_svg(fig) for name, fig in figures.items()}
+    for name, svg in svgs.items():
+        (staging / FIGURES_DIR / f"{name}.svg").write_text(svg, "utf-8")
+    return svgs
 
 
 def run_report(priors_path: str, out: Path, samples: int, seed: int, force: bool = False,
@@ -201,8 +144,11 @@ def run_report(priors_path: str, out: Path, samples: int, seed: int, force: bool
     check_output_directory(out, force)  # refuse before the work, not after
     tree = simulate(priors, n=samples, seed=seed)
     doc = summary_document(priors, tree, seed, samples, time.perf_counter() - started, gpu)
+    figures = report_figures(doc, tree)
     with output_directory(out, force) as staging:
+        svgs = write_figures(staging, figures)
         (staging / "summary.json").write_text(json.dumps(doc, indent=1) + "\n", "utf-8")
-        (staging / "report.md").write_text(render_markdown(doc, priors.description), "utf-8")
+        (staging / "report.md").write_text(render_markdown(doc, priors.description, svgs), "utf-8")
+        (staging / "report.html").write_text(render_html(doc, priors.description, svgs), "utf-8")
         tree.to_netcdf(staging / "draws.nc", engine="h5netcdf")
     return doc

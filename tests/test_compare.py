@@ -1,0 +1,81 @@
+"""``sora-uq compare``: several prior sets side by side, checked against exact scaling laws."""
+
+import json
+
+import pytest
+
+from conftest import ARTICLE, run_cli, write_priors
+
+SAMPLES = "5000"
+SCALE = 0.25  # the variant's Sora parameter count: the article's interval times this
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory):
+    """The article priors against a copy whose Sora size interval is scaled by SCALE.
+
+    A lognormal fitted to a scaled interval has the same sigma and a scaled median, so with the
+    same seed every draw of ``sora_params`` is scaled by SCALE and every other draw is the same.
+    Training compute and the serving fleet are proportional to the parameter count; the
+    breakeven is a ratio of the two, in which it cancels.
+    """
+    tmp = tmp_path_factory.mktemp("compare")
+    variant = write_priors(tmp / "smaller.toml", {"sora_params": {
+        "dist": "lognormal", "ci": [SCALE * 5e9, SCALE * 80e9], "unit": "parameters",
+        "source": "test variant: the article's interval scaled by 1/4"}},
+    )
+    text = variant.read_text().replace('name = "article"', 'name = "smaller-sora"')
+    variant.write_text(text)
+    out = tmp / "cmp"
+    result = run_cli("compare", "--priors", str(ARTICLE), "--priors", str(variant),
+                     "--samples", SAMPLES, "--seed", "5", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    return out, json.loads((out / "compare.json").read_text())
+
+
+def test_writes_html_markdown_json_and_one_forest_plot_per_headline_output(compared):
+    out, doc = compared
+    assert {p.name for p in out.iterdir()} == {"compare.html", "compare.md", "compare.json",
+                                              "figures", "manifest.json"}
+    assert sorted(p.name for p in (out / "figures").iterdir()) == sorted(
+        f"forest_{name}.svg" for name in doc["headline"])
+    assert [s["name"] for s in doc["scenarios"]] == ["article", "smaller-sora"]
+    page = (out / "compare.html").read_text()
+    assert page.count("<img ") == len(doc["headline"]) and "<script" not in page
+    markdown = (out / "compare.md").read_text()
+    for text in (page, markdown):
+        assert "smaller-sora" in text and "article" in text
+    assert markdown.count("](figures/forest_") == len(doc["headline"])
+
+
+def test_intervals_follow_the_exact_scaling_of_the_parameter_count(compared):
+    _, doc = compared
+    article, smaller = (s["outputs"] for s in doc["scenarios"])
+    for name, factor in (("training_gpu_months", SCALE), ("fleet_gpus", SCALE),
+                         ("breakeven_video_minutes", 1.0)):
+        for key in ("median", "eti_50", "eti_90"):
+            assert smaller[name][key] == pytest.approx(
+                (factor * article[name][key]) if key == "median"
+                else [factor * v for v in article[name][key]], rel=1e-5), (name, key)
+    # The article's fleet figure sits higher in the smaller fleet's distribution.
+    assert smaller["fleet_gpus"]["article_percentile"] > article["fleet_gpus"]["article_percentile"]
+
+
+def test_two_files_with_one_name_are_told_apart(tmp_path):
+    copy = write_priors(tmp_path / "copy.toml")
+    result = run_cli("compare", "--priors", str(ARTICLE), "--priors", str(copy), "--samples", "500",
+                     "--out", str(tmp_path / "out"), "--json")
+    assert result.returncode == 0, result.stderr
+    names = [s["name"] for s in json.loads(result.stdout)["scenarios"]]
+    assert names == ["article (article.toml)", "article (copy.toml)"]
+
+
+def test_bad_input_exits_2_and_writes_nothing(tmp_path):
+    out = tmp_path / "out"
+    one = run_cli("compare", "--priors", str(ARTICLE), "--out", str(out))
+    assert one.returncode == 2 and "at least two --priors" in one.stderr
+    broken = write_priors(tmp_path / "broken.toml", {"fps": {"dist": "fixed", "value": 24}})
+    bad = run_cli("compare", "--priors", str(ARTICLE), "--priors", str(broken), "--out", str(out))
+    assert bad.returncode == 2 and "broken.toml" in bad.stderr and "fps" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1
+    assert not out.exists()

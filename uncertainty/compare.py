@@ -1,0 +1,127 @@
+"""Scenario comparison: the headline outputs under several prior files, side by side.
+
+:func:`run_compare` loads each prior file, simulates it with the same seed and sample count,
+summarises it, and writes ``compare.html``, ``compare.md``, ``compare.json`` and
+``figures/forest_<output>.svg`` into one output directory, atomically. :func:`comparison_document`
+and :func:`comparison_sections` are pure.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Sequence
+
+from .blocks import Image, Section, Table, Text, to_markdown
+from .errors import UserError
+from .figures import forest_figure
+from .files import check_output_directory, output_directory
+from .html import to_html
+from .model import ALL_OUTPUTS, HEADLINE
+from .priors import PriorSet, load_priors, resolve_priors_path
+from .report import write_figures
+from .simulate import simulate
+from .summary import format_value, percentile_words, summarize
+
+__all__ = ["run_compare", "comparison_document", "comparison_sections", "comparison_figures"]
+
+
+def _scenario_names(prior_sets: Sequence[PriorSet]) -> list[str]:
+    """The priors' names, made unique with the file name where two share one."""
+    names = [p.name for p in prior_sets]
+    return [f"{p.name} ({Path(p.path).name})" if names.count(p.name) > 1 and p.path else p.name
+            for p in prior_sets]
+
+
+def comparison_document(prior_sets: Sequence[PriorSet], stats: Sequence[dict], seed: int,
+                        samples: int, wall_seconds: Sequence[float]) -> dict:
+    """Everything in ``compare.json``: per scenario, the priors' facts and headline statistics."""
+    scenarios = [{"name": name, "path": p.path, "sha256": p.sha256, "description": p.description,
+                  "wall_seconds": round(seconds, 2),
+                  "outputs": {out: s[out] for out in HEADLINE}}
+                 for name, p, s, seconds in zip(_scenario_names(prior_sets), prior_sets, stats,
+                                                wall_seconds)]
+    command = ["sora-uq", "compare", *[a for p in prior_sets for a in ("--priors", str(p.path))],
+               "--samples", str(samples), "--seed", str(seed)]
+    return {"headline": list(HEADLINE), "seed": seed, "samples": samples, "command": command,
+            "scenarios": scenarios}
+
+
+def _article(stats: dict) -> list[float]:
+    return list(stats["article_range"] or [stats["article_value"]])
+
+
+def comparison_figures(doc: dict) -> dict:
+    """``forest_<output>`` -> a forest plot of that output across the scenarios."""
+    figures = {}
+    for out in doc["headline"]:
+        rows = [{"name": s["name"], **s["outputs"][out]} for s in doc["scenarios"]]
+        figures[f"forest_{out}"] = forest_figure(rows, ALL_OUTPUTS[out].label, ALL_OUTPUTS[out].unit,
+                                                 _article(doc["scenarios"][0]["outputs"][out]))
+    return figures
+
+
+def _interval(pair) -> str:
+    return f"{format_value(pair[0])} to {format_value(pair[1])}"
+
+
+def _where(stats: dict) -> str:
+    if stats["article_range"]:
+        return " to ".join(percentile_words(p) for p in stats["article_range_percentiles"])
+    return percentile_words(stats["article_percentile"])
+
+
+def comparison_sections(doc: dict) -> list[Section]:
+    """One section per headline output (forest plot and table), then the scenarios' facts."""
+    sections = []
+    for i, out in enumerate(doc["headline"], start=1):
+        label, unit = ALL_OUTPUTS[out].label, ALL_OUTPUTS[out].unit
+        article = " to ".join(format_value(v) for v in _article(doc["scenarios"][0]["outputs"][out]))
+        rows = [[s["name"], format_value(s["outputs"][out]["median"]),
+                 _interval(s["outputs"][out]["eti_50"]), _interval(s["outputs"][out]["eti_90"]),
+                 _where(s["outputs"][out])] for s in doc["scenarios"]]
+        sections.append(Section(out, f"{i}. {label} ({unit})", [
+            Image(f"forest_{out}", f"Forest plot of {label} under each prior set",
+                  f"Median (circle), 50% (thick) and 90% (thin) intervals per prior set; dashed: "
+                  f"the article's {article} {unit}."),
+            Table(["priors", "median", "50% interval", "90% interval",
+                   f"article's {article} sits at"], rows),
+        ]))
+    facts = [[f"`{s['name']}`", s["description"], f"`{s['path']}`", f"`{s['sha256'][:16]}…`",
+              f"{s['wall_seconds']} s"] for s in doc["scenarios"]]
+    sections.append(Section("scenarios", f"{len(sections) + 1}. The prior sets", [
+        Table(["priors", "description", "file", "sha256 (start)", "wall time"], facts),
+        Text(f"Each set: {doc['samples']:,} draws, seed {doc['seed']}. Repeat with "
+             f"`{' '.join(doc['command'])}`."),
+    ]))
+    return sections
+
+
+def _title(doc: dict) -> str:
+    return "Sora compute: " + " vs ".join(f"`{s['name']}`" for s in doc["scenarios"])
+
+
+def run_compare(priors_paths: Sequence[str], out: Path, samples: int, seed: int,
+                force: bool = False) -> dict:
+    """Simulate each prior file and write the comparison directory; return ``compare.json``."""
+    if len(priors_paths) < 2:
+        raise UserError(f"compare: needs at least two --priors, got {len(priors_paths)}")
+    prior_sets = [load_priors(resolve_priors_path(p)) for p in priors_paths]
+    check_output_directory(out, force)  # refuse before the work, not after
+    stats, seconds = [], []
+    for priors in prior_sets:
+        started = time.perf_counter()
+        stats.append(summarize(simulate(priors, n=samples, seed=seed), HEADLINE))
+        seconds.append(time.perf_counter() - started)
+    doc = comparison_document(prior_sets, stats, seed, samples, seconds)
+    figures = comparison_figures(doc)
+    sections = comparison_sections(doc)
+    intro = [Text(f"The headline outputs under {len(prior_sets)} prior sets, each propagated "
+                  f"with {samples:,} Monte Carlo draws (seed {seed}). Intervals are equal-tailed.")]
+    with output_directory(out, force) as staging:
+        svgs = write_figures(staging, figures)
+        (staging / "compare.json").write_text(json.dumps(doc, indent=1) + "\n", "utf-8")
+        (staging / "compare.md").write_text(to_markdown(_title(doc), sections, intro), "utf-8")
+        (staging / "compare.html").write_text(to_html(_title(doc), sections, svgs, intro), "utf-8")
+    return doc
