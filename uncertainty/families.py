@@ -135,6 +135,18 @@ class Fixed(Family):
         return (self.value, self.value)
 
 
+# Jitted with the parameters traced, so every (log)normal prior shares one compilation of
+# ndtri (a large piecewise polynomial that is slow to compile).
+@jax.jit
+def _normal_icdf(u, mean, sd):
+    return mean + sd * special.ndtri(u)
+
+
+@jax.jit
+def _lognormal_icdf(u, log_median, sigma):
+    return jnp.exp(log_median + sigma * special.ndtri(u))
+
+
 @register
 @dataclass(frozen=True)
 class LogNormal(Family):
@@ -152,7 +164,7 @@ class LogNormal(Family):
         _require(self.sigma > 0, where, f"lognormal sigma must be > 0, got {self.sigma}")
 
     def icdf(self, u):
-        return jnp.exp(jnp.log(self.median) + self.sigma * special.ndtri(u))
+        return _lognormal_icdf(u, math.log(self.median), self.sigma)
 
     def log_prob(self, x):
         z = (jnp.log(x) - math.log(self.median)) / self.sigma
@@ -180,7 +192,7 @@ class Normal(Family):
         _require(self.sd > 0, where, f"normal sd must be > 0, got {self.sd}")
 
     def icdf(self, u):
-        return self.mean + self.sd * special.ndtri(u)
+        return _normal_icdf(u, self.mean, self.sd)
 
     def log_prob(self, x):
         return stats.norm.logpdf(x, self.mean, self.sd)
