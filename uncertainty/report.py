@@ -19,12 +19,16 @@ from .files import check_output_directory, output_directory
 from .model import ASSUMPTIONS, HEADLINE, OUTPUTS
 from .priors import PriorSet, load_priors
 from .reproduce import reproduction_table
+from .sensitivity import sensitivity_markdown, sobol_document, top_driver_check, tornado
 from .simulate import simulate
 from .summary import format_value, headline_mcse, percentile_words, summarize
 
 __all__ = ["run_report", "summary_document", "render_markdown", "headline_table"]
 
 MCSE_TARGET = 0.01
+# Base points of the report's Sobol indices: the headline indices' bootstrap intervals stay
+# within about +-0.03 while the whole default report runs in seconds (`sora-uq sobol` goes further).
+REPORT_SOBOL_N = 2**12
 
 
 def _versions() -> dict:
@@ -62,9 +66,18 @@ def summary_document(priors: PriorSet, tree: xr.DataTree, seed: int, samples: in
         "headline_max_relative_mcse_q05_q95": headline_mcse(stats),
         "assumptions": _assumption_rows(priors),
         "reproduction": reproduction_table(),
+        **_sensitivity(priors, seed),
         "run": {"device": tree["prior"].attrs["device"], "sampler": tree["prior"].attrs["sampler"],
                 "wall_seconds": round(wall_seconds, 2), "versions": _versions()},
     }
+
+
+def _sensitivity(priors: PriorSet, seed: int) -> dict:
+    """Tornado swings and Sobol indices of the headline outputs, and whether they agree."""
+    swings = tornado(priors, outputs=HEADLINE)
+    indices = sobol_document(priors, n_base=REPORT_SOBOL_N, seed=seed, outputs=HEADLINE)
+    checks = [top_driver_check(swings, indices, name) for name in HEADLINE]
+    return {"tornado": swings, "sobol": indices, "top_driver": checks}
 
 
 def headline_table(doc: dict) -> str:
@@ -136,6 +149,7 @@ def render_markdown(doc: dict, description: str = "") -> str:
         "at or below it.",
         "## All outputs", _outputs_table(doc),
         "## Assumptions", _assumptions_table(doc),
+        sensitivity_markdown(doc["tornado"], doc["sobol"], doc["headline"]) if "sobol" in doc else "",
         "## The article's arithmetic, reproduced",
         "`recomputed` is the article's own arithmetic on its own inputs; `model` is this model at "
         "the article's point inputs (exact parameter ratio, image term kept). Lines in bold are "
