@@ -30,6 +30,7 @@ from scipy.stats import qmc
 
 from .model import ASSUMPTIONS, OUTPUTS, compute_outputs
 from .priors import PriorSet
+from .simulate import CHUNK_SIZE
 from .summary import format_value
 
 __all__ = [
@@ -76,8 +77,7 @@ def tornado(priors: PriorSet, low: float = 0.05, high: float = 0.95,
     levels = np.full((2 * len(names) + 1, len(names)), 0.5, np.float32)
     for i in range(len(names)):
         levels[1 + 2 * i, i], levels[2 + 2 * i, i] = low, high
-    columns = jnp.stack([priors[name].dist.icdf(jnp.asarray(levels[:, i])).astype(jnp.float32)
-                         for i, name in enumerate(names)])
+    columns = jnp.stack([_icdf(priors[name].dist, levels[:, i]) for i, name in enumerate(names)])
     results = _tornado_cases(columns, names, _fixed(priors), model)
     inputs = dict(zip(names, np.asarray(columns, np.float64)))
     results = {k: np.asarray(v, np.float64) for k, v in results.items()}
@@ -207,14 +207,24 @@ def sobol_indices(fn: Model, priors: PriorSet, n_base: int = 2**14, seed: int = 
     return _as_dict(chosen, names, s1, st, boot_s1, boot_st)
 
 
-def _design_inputs(u, priors: PriorSet) -> jnp.ndarray:
-    """Base points mapped through each uncertain prior's icdf: shape (d, 2, N), A then B.
+def _icdf(dist, u) -> jnp.ndarray:
+    """``dist.icdf(u)`` evaluated eagerly in blocks of :data:`CHUNK_SIZE`, padded.
 
-    Eager, not under the design's jit: each family's icdf is compiled once and shared by every
-    prior of that family, which keeps compilation short."""
+    Not under a jit: each family's icdf is compiled once per block shape and shared by every
+    prior of that family, here and in :func:`~uncertainty.simulate.simulate` (same block size),
+    which keeps compilation, the dominant cost at report sizes, short."""
+    flat = jnp.ravel(jnp.asarray(u, jnp.float32))
+    blocks = -(-flat.size // CHUNK_SIZE)
+    padded = jnp.concatenate([flat, jnp.full(blocks * CHUNK_SIZE - flat.size, 0.5, jnp.float32)])
+    values = [dist.icdf(padded[i * CHUNK_SIZE:(i + 1) * CHUNK_SIZE]) for i in range(blocks)]
+    return jnp.concatenate(values)[:flat.size].astype(jnp.float32).reshape(jnp.shape(u))
+
+
+def _design_inputs(u, priors: PriorSet) -> jnp.ndarray:
+    """Base points mapped through each uncertain prior's icdf: shape (d, 2, N), A then B."""
     d = len(priors.uncertain)
-    return jnp.stack([priors[name].dist.icdf(jnp.stack([u[:, j], u[:, d + j]]))
-                      .astype(jnp.float32) for j, name in enumerate(priors.uncertain)])
+    return jnp.stack([_icdf(priors[name].dist, jnp.stack([u[:, j], u[:, d + j]]))
+                      for j, name in enumerate(priors.uncertain)])
 
 
 @partial(jax.jit, static_argnames=("names", "fixed", "fn"))
@@ -308,8 +318,8 @@ def sobol_document(priors: PriorSet, n_base: int = 2**14, seed: int = 0, scale: 
     """:func:`sobol_indices` of ``model`` with the facts needed to read and repeat it (the JSON)."""
     indices = sobol_indices(model, priors, n_base=n_base, seed=seed, scale=scale,
                             n_bootstrap=n_bootstrap, sampler=sampler, outputs=outputs)
-    design = ("scrambled Sobol sequence (scipy.stats.qmc.Sobol)" if sampler == "sobol"
-              else "plain random points (jax.random.uniform)")
+    design = ("scrambled Sobol sequence, scipy.stats.qmc.Sobol" if sampler == "sobol"
+              else "plain random points, jax.random.uniform")
     return {"scale": scale, "n_base": n_base, "seed": seed, "sampler": design,
             "n_bootstrap": n_bootstrap,
             "model_runs": n_base * (len(priors.uncertain) + 2),
@@ -374,7 +384,7 @@ def pin_down_summary(rows: list[dict], output: str) -> str:
     """One sentence a reader can act on, from :func:`pin_down_next`'s rows."""
     first = rows[0]
     text = (f"To narrow {_label(output)}, pin down `{first['assumption']}` first: knowing it "
-            f"exactly would remove about {_pct(first['S1'])} of the spread (variance).")
+            f"exactly would remove about {_pct(first['S1'])} of its (log-)variance.")
     runners = [r for r in rows[1:3] if r["S1"] >= 0.01]
     if runners:
         text += " Next: " + " and ".join(f"`{r['assumption']}` ({_pct(r['S1'])})"
