@@ -74,6 +74,8 @@ def tornado(priors: PriorSet, low: float = 0.05, high: float = 0.95,
     if not 0 < low < high < 1:
         raise ValueError(f"need 0 < low < high < 1, got low={low}, high={high}")
     names = priors.uncertain
+    if not names:
+        raise ValueError("every assumption is fixed: nothing to swing")
     levels = np.full((2 * len(names) + 1, len(names)), 0.5, np.float32)
     for i in range(len(names)):
         levels[1 + 2 * i, i], levels[2 + 2 * i, i] = low, high
