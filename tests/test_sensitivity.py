@@ -3,16 +3,20 @@
 import json
 import math
 
-import numpy as np
 import pytest
+from conftest import run_cli
 from scipy import stats
 
-from conftest import run_cli
 from uncertainty import HEADLINE, priors_from_dict
 from uncertainty.model import ARTICLE_POINT, ASSUMPTIONS, compute_outputs
 from uncertainty.sensitivity import (
-    pin_down_next, pin_down_summary, sensitivity_markdown, sobol_document, sobol_indices,
-    top_driver_check, tornado,
+    pin_down_next,
+    pin_down_summary,
+    sensitivity_markdown,
+    sobol_document,
+    sobol_indices,
+    top_driver_check,
+    tornado,
 )
 
 Z95 = stats.norm.ppf(0.95)

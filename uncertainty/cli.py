@@ -149,11 +149,11 @@ def _chosen_outputs(option: str) -> list[str]:
 
 
 def cmd_tornado(args) -> int:
+    from .files import check_output_directory, output_directory
     from .model import ASSUMPTIONS, OUTPUTS
     from .plots import tornado_figure
     from .priors import load_priors, resolve_priors_path
     from .sensitivity import tornado
-    from .files import check_output_directory, output_directory
 
     outputs = _chosen_outputs(args.output)
     if args.low >= args.high:

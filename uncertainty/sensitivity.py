@@ -20,8 +20,8 @@ Example
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
-from typing import Callable, Mapping, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -34,9 +34,17 @@ from .simulate import CHUNK_SIZE
 from .summary import format_value
 
 __all__ = [
-    "tornado", "sobol_indices", "sobol_document", "pin_down_next", "pin_down_summary",
-    "top_driver_check", "sensitivity_markdown", "TORNADO_NOTE", "DEFAULT_N_BOOTSTRAP",
-    "SCALES", "SAMPLERS",
+    "DEFAULT_N_BOOTSTRAP",
+    "SAMPLERS",
+    "SCALES",
+    "TORNADO_NOTE",
+    "pin_down_next",
+    "pin_down_summary",
+    "sensitivity_markdown",
+    "sobol_document",
+    "sobol_indices",
+    "top_driver_check",
+    "tornado",
 ]
 
 Model = Callable[[dict], dict]
