@@ -19,7 +19,9 @@ from .files import check_output_directory, output_directory
 from .model import ASSUMPTIONS, HEADLINE, OUTPUTS
 from .priors import PriorSet, load_priors
 from .reproduce import reproduction_table
-from .sensitivity import sensitivity_markdown, sobol_document, top_driver_check, tornado
+from .sensitivity import (
+    pin_down_next, sensitivity_markdown, sobol_document, top_driver_check, tornado,
+)
 from .simulate import simulate
 from .summary import format_value, headline_mcse, percentile_words, summarize
 
@@ -74,11 +76,13 @@ def summary_document(priors: PriorSet, tree: xr.DataTree, seed: int, samples: in
 
 
 def _sensitivity(priors: PriorSet, seed: int) -> dict:
-    """Tornado swings and Sobol indices of the headline outputs, and whether they agree."""
+    """Tornado swings and Sobol indices of the headline outputs, whether they name the same top
+    driver, and what to pin down next."""
     swings = tornado(priors, outputs=HEADLINE)
     indices = sobol_document(priors, n_base=REPORT_SOBOL_N, seed=seed, outputs=HEADLINE)
-    checks = [top_driver_check(swings, indices, name) for name in HEADLINE]
-    return {"tornado": swings, "sobol": indices, "top_driver": checks}
+    return {"tornado": swings, "sobol": indices,
+            "top_driver": [top_driver_check(swings, indices, name) for name in HEADLINE],
+            "pin_down_next": {name: pin_down_next(indices, name) for name in HEADLINE}}
 
 
 def headline_table(doc: dict) -> str:
