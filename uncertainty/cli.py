@@ -10,6 +10,8 @@ Examples
   $ sora-uq compare --priors article --priors priors/mine.toml --out reports/compare
   $ sora-uq priors validate priors/article.toml
   $ sora-uq priors show article
+  $ sora-uq tornado --priors article --output fleet_gpus --out reports/article-tornado
+  $ sora-uq sobol --priors article --n 16384 --scale log --json
 """
 
 from __future__ import annotations
@@ -164,6 +166,125 @@ def _print_structure(priors) -> None:
     else:
         print("rank correlations: none (assumptions independent)")
 
+# --- sensitivity: tornado and sobol ---------------------------------------------------------
+
+MIN_SOBOL_N, MAX_SOBOL_N = 2**4, 2**18
+
+
+def _quantile(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be a quantile level strictly between 0 and 1, "
+                                         f"got {text}")
+    return value
+
+
+def _sobol_n(text: str) -> int:
+    try:
+        value = 2 ** int(text[2:]) if text.startswith("2^") else int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number like 16384 or 2^14, "
+                                         f"got {text!r}") from None
+    if value & (value - 1) or not MIN_SOBOL_N <= value <= MAX_SOBOL_N:
+        raise argparse.ArgumentTypeError(f"must be a power of 2 from {MIN_SOBOL_N} to "
+                                         f"{MAX_SOBOL_N} (2^18), got {text}")
+    return value
+
+
+def _chosen_outputs(option: str) -> list[str]:
+    from .model import OUTPUTS
+
+    if option == "all":
+        return list(OUTPUTS)
+    if option not in OUTPUTS:
+        raise UserError(f"--output: unknown output '{option}' (known: {', '.join(OUTPUTS)}, or all)")
+    return [option]
+
+
+def cmd_tornado(args) -> int:
+    from .files import check_output_directory, output_directory
+    from .model import ASSUMPTIONS, OUTPUTS
+    from .plots import tornado_figure
+    from .priors import load_priors, resolve_priors_path
+    from .sensitivity import tornado
+
+    outputs = _chosen_outputs(args.output)
+    if args.low >= args.high:
+        raise UserError(f"--low {args.low} must be below --high {args.high}")
+    priors = load_priors(resolve_priors_path(args.priors))
+    out = Path(args.out) if args.out else Path("reports") / f"{priors.name}-tornado"
+    check_output_directory(out, args.force)
+    result = tornado(priors, low=args.low, high=args.high, outputs=outputs, model=priors.model)
+    result = {"priors": {"name": priors.name, "path": priors.path, "sha256": priors.sha256},
+              **result}
+    units = {**{k: q.unit for k, q in ASSUMPTIONS.items()},
+             **{k: p.unit for k, p in priors.items() if p.unit},
+             **{k: q.unit for k, q in OUTPUTS.items()}}
+    with output_directory(out, args.force) as staging:
+        for name, entry in result["outputs"].items():
+            fig = tornado_figure(entry, name, units)
+            fig.savefig(staging / f"{name}.png", dpi=120)
+            fig.savefig(staging / f"{name}.svg")
+        (staging / "tornado.json").write_text(json.dumps(result, indent=1) + "\n", "utf-8")
+    if args.json:
+        print(json.dumps(result, indent=1))
+    else:
+        for name, entry in result["outputs"].items():
+            top = entry["bars"][0]
+            print(f"{name}: top driver {top['assumption']} "
+                  f"(swing {top['swing_log10'] or 0:.2f} decades)")
+        print(f"\nwrote {out}/ (tornado.json, a PNG and an SVG per output)")
+    return 0
+
+
+def cmd_sobol(args) -> int:
+    from .priors import load_priors, resolve_priors_path
+    from .sensitivity import sobol_document
+
+    outputs = _chosen_outputs(args.output)
+    priors = load_priors(resolve_priors_path(args.priors))
+    doc = sobol_document(priors, n_base=args.n, seed=args.seed, scale=args.scale, outputs=outputs,
+                         model=priors.model)
+    doc = {"priors": {"name": priors.name, "path": priors.path, "sha256": priors.sha256}, **doc}
+    if args.json:
+        print(json.dumps(doc, indent=1))
+        return 0
+    print(f"Sobol indices, {doc['scale']} scale, n_base {doc['n_base']}, {doc['sampler']}; "
+          f"95% bootstrap intervals")
+    for name, indices in doc["outputs"].items():
+        print(f"\n{name}\n| assumption | S1 (95% CI) | ST (95% CI) |\n|---|---|---|")
+        for assumption, ix in sorted(indices.items(), key=lambda item: -item[1]["ST"]):
+            print(f"| {assumption} | {ix['S1']:.3f} ({ix['S1_ci'][0]:.3f} to {ix['S1_ci'][1]:.3f}) "
+                  f"| {ix['ST']:.3f} ({ix['ST_ci'][0]:.3f} to {ix['ST_ci'][1]:.3f}) |")
+    return 0
+
+
+def _add_sensitivity_commands(commands) -> None:
+    tornado = commands.add_parser("tornado", help="one-at-a-time tornado charts and data")
+    tornado.add_argument("--priors", default="article", help="prior file path or name (default: article)")
+    tornado.add_argument("--output", default="all", help="an output name, or all (default)")
+    tornado.add_argument("--low", type=_quantile, default=0.05, help="low quantile (default 0.05)")
+    tornado.add_argument("--high", type=_quantile, default=0.95, help="high quantile (default 0.95)")
+    tornado.add_argument("--out", help="output directory (default: reports/<priors name>-tornado)")
+    tornado.add_argument("--force", action="store_true",
+                         help="replace an existing directory the tool did not write")
+    tornado.add_argument("--json", action="store_true", help="print tornado.json to stdout")
+    tornado.set_defaults(func=cmd_tornado)
+
+    sobol = commands.add_parser("sobol", help="first- and total-order Sobol indices")
+    sobol.add_argument("--priors", default="article", help="prior file path or name (default: article)")
+    sobol.add_argument("--output", default="all", help="an output name, or all (default)")
+    sobol.add_argument("--n", type=_sobol_n, default=2**14,
+                       help="base sample size, a power of 2 (default 16384 = 2^14)")
+    sobol.add_argument("--scale", choices=("log", "linear"), default="log",
+                       help="variance of log(output) (default) or of the output")
+    sobol.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
+    sobol.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    sobol.set_defaults(func=cmd_sobol)
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="sora-uq", description=__doc__,
@@ -199,6 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
     show = priors_commands.add_parser("show", help="table of assumptions, intervals and sources")
     show.add_argument("path")
     show.set_defaults(func=cmd_priors_show)
+    _add_sensitivity_commands(commands)
     return parser
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import difflib
 import math
 from dataclasses import dataclass, fields
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any, ClassVar
 
 import jax
@@ -27,6 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy import special, stats
 from scipy import optimize
+from scipy import special as scipy_special
 from scipy import stats as scipy_stats
 
 from .errors import PriorError
@@ -135,6 +136,18 @@ class Fixed(Family):
         return (self.value, self.value)
 
 
+# Jitted with the parameters traced, so every (log)normal prior shares one compilation of
+# ndtri (a large piecewise polynomial that is slow to compile).
+@jax.jit
+def _normal_icdf(u, mean, sd):
+    return mean + sd * special.ndtri(u)
+
+
+@jax.jit
+def _lognormal_icdf(u, log_median, sigma):
+    return jnp.exp(log_median + sigma * special.ndtri(u))
+
+
 @register
 @dataclass(frozen=True)
 class LogNormal(Family):
@@ -152,7 +165,7 @@ class LogNormal(Family):
         _require(self.sigma > 0, where, f"lognormal sigma must be > 0, got {self.sigma}")
 
     def icdf(self, u):
-        return jnp.exp(jnp.log(self.median) + self.sigma * special.ndtri(u))
+        return _lognormal_icdf(u, math.log(self.median), self.sigma)
 
     def log_prob(self, x):
         z = (jnp.log(x) - math.log(self.median)) / self.sigma
@@ -180,7 +193,7 @@ class Normal(Family):
         _require(self.sd > 0, where, f"normal sd must be > 0, got {self.sd}")
 
     def icdf(self, u):
-        return self.mean + self.sd * special.ndtri(u)
+        return _normal_icdf(u, self.mean, self.sd)
 
     def log_prob(self, x):
         return stats.norm.logpdf(x, self.mean, self.sd)
@@ -205,6 +218,66 @@ def _beta_icdf(u, a, b, iterations: int = 40):
 
     lo, hi = jax.lax.fori_loop(0, iterations, halve, (jnp.zeros_like(u), jnp.ones_like(u)))
     return 0.5 * (lo + hi)
+
+
+# Knots of the beta quantile table, in t = logit(u) (float32 u in (0, 1) has logit(u) in
+# [-87.4, 16.7]). In logit-logit coordinates the quantile function is asymptotically linear in
+# both tails, so a cubic Hermite spline on a uniform grid is accurate far into the tails, and
+# beyond the knots a straight line is.
+_LOGIT_GRID = np.linspace(-90.0, 20.0, 4097)
+
+
+@lru_cache(maxsize=256)
+def _beta_quantile_table(a: float, b: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """logit(x) and its slope d logit(x) / d logit(u) at the knots, exact in float64 (scipy).
+
+    None when the parameters are so extreme that a tail underflows float64."""
+    t = _LOGIT_GRID
+    lower = t <= 0  # invert the smaller of u and 1 - u: 1 - u rounds to 1 in float64 far out
+    x_low = scipy_special.betaincinv(a, b, scipy_special.expit(t))
+    x_high = scipy_special.betaincinv(b, a, scipy_special.expit(-t))  # this is 1 - x
+    x = np.where(lower, x_low, 1 - x_high)
+    one_minus_x = np.where(lower, 1 - x_low, x_high)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        log_x, log_1mx = np.log(x), np.log(one_minus_x)
+        # d logit(x)/d logit(u) = u (1 - u) / (pdf(x) x (1 - x))
+        slope = np.exp(scipy_special.log_expit(t) + scipy_special.log_expit(-t)
+                       - a * log_x - b * log_1mx + scipy_special.betaln(a, b))
+    logit_x = log_x - log_1mx
+    if not (np.all(np.isfinite(logit_x)) and np.all(np.isfinite(slope))
+            and np.all(np.diff(logit_x) > 0)):
+        return None
+    return logit_x.astype(np.float32), slope.astype(np.float32)
+
+
+def _beta_icdf_fast(u, a: float, b: float):
+    """Quantile of Beta(a, b) from a cached table: ~30x faster than the bisection, same accuracy.
+
+    Falls back to :func:`_beta_icdf` for traced or extreme parameters."""
+    if isinstance(a, jax.core.Tracer) or isinstance(b, jax.core.Tracer):
+        return _beta_icdf(u, a, b)
+    table = _beta_quantile_table(float(a), float(b))
+    if table is None:
+        return _beta_icdf(u, a, b)
+    return _hermite_logit(jnp.asarray(u, jnp.float32), *table)
+
+
+@jax.jit
+def _hermite_logit(u, logit_x, slope):
+    t0, t1 = float(_LOGIT_GRID[0]), float(_LOGIT_GRID[-1])
+    step = float(_LOGIT_GRID[1] - _LOGIT_GRID[0])
+    t = jnp.log(u) - jnp.log1p(-u)
+    position = (jnp.clip(t, t0, t1) - t0) / step
+    i = jnp.clip(jnp.floor(position).astype(jnp.int32), 0, len(_LOGIT_GRID) - 2)
+    s = position - i
+    s2, s3 = s * s, s * s * s
+    value = ((2 * s3 - 3 * s2 + 1) * logit_x[i] + (s3 - 2 * s2 + s) * step * slope[i]
+             + (3 * s2 - 2 * s3) * logit_x[i + 1] + (s3 - s2) * step * slope[i + 1])
+    # Beyond the knots both tails are linear in logit-logit coordinates: extend the end slopes.
+    value = jnp.where(t < t0, logit_x[0] + slope[0] * (t - t0), value)
+    value = jnp.where(t > t1, logit_x[-1] + slope[-1] * (t - t1), value)
+    x = jax.nn.sigmoid(value)
+    return jnp.where(u <= 0, 0.0, jnp.where(u >= 1, 1.0, x))
 
 
 def _standard_gamma(key, shape_param, shape):
@@ -282,7 +355,7 @@ class Beta(Family):
                  f"beta alpha and beta must be > 0, got {self.alpha}, {self.beta}")
 
     def icdf(self, u):
-        return _beta_icdf(u, self.alpha, self.beta)
+        return _beta_icdf_fast(u, self.alpha, self.beta)
 
     def sample(self, key, shape=()):
         return _beta_sample(key, self.alpha, self.beta, shape)
@@ -414,7 +487,7 @@ class Pert(Family):
         return 1 + 4 * (self.mode - self.low) / width, 1 + 4 * (self.high - self.mode) / width
 
     def icdf(self, u):
-        return self.low + (self.high - self.low) * _beta_icdf(u, *self.shape)
+        return self.low + (self.high - self.low) * _beta_icdf_fast(u, *self.shape)
 
     def sample(self, key, shape=()):
         return self.low + (self.high - self.low) * _beta_sample(key, *self.shape, shape)

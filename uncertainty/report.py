@@ -24,13 +24,20 @@ from .blocks import FIGURES_DIR, Section, table_markdown, to_markdown
 from .figures import distribution_figure, prior_sketch, to_svg
 from .files import check_output_directory, output_directory
 from .html import to_html
+from .plots import tornado_figure
 from .model import ALL_OUTPUTS, HEADLINE
 from .priors import PriorSet, load_priors
 from .reproduce import reproduction_table
 from .sections import (REPORT_SECTIONS, headline_table_block, report_intro, report_title,
                        reproduction_block)
+from .sensitivity import pin_down_next, sobol_document, top_driver_check, tornado
 from .simulate import simulate
 from .summary import headline_mcse, summarize
+
+# Base points of the report's Sobol indices. Compilation, not the 139k model runs, is most of
+# their ~3 s of CPU; at 2^13 the headline indices' 95% intervals are about +-0.01 wide
+# (`sora-uq sobol --n` goes further).
+REPORT_SOBOL_N = 2**13
 
 __all__ = ["run_report", "summary_document", "render_markdown", "render_html", "headline_table",
            "reproduction_markdown", "report_figures", "write_figures"]
@@ -84,9 +91,26 @@ def summary_document(priors: PriorSet, tree: xr.DataTree, seed: int, samples: in
         "headline_max_relative_mcse_q05_q95": headline_mcse(stats),
         "assumptions": _assumption_rows(priors),
         "reproduction": reproduction_table(),
+        **_sensitivity(priors, seed),
         "run": {"device": tree["prior"].attrs["device"], "sampler": tree["prior"].attrs["sampler"],
                 "wall_seconds": round(wall_seconds, 2), "versions": _versions()},
     }
+
+
+def _sensitivity(priors: PriorSet, seed: int) -> dict:
+    """Tornado swings and Sobol indices of the headline outputs, whether they name the same top
+    driver, and what to pin down next."""
+    swings = tornado(priors, outputs=HEADLINE, model=priors.model)
+    indices = sobol_document(priors, n_base=REPORT_SOBOL_N, seed=seed, outputs=HEADLINE,
+                             model=priors.model)
+    if priors.correlations:
+        indices["note"] = ("The priors are correlated; these Sobol indices are computed as if the "
+                           "assumptions were independent (same marginals), so they measure "
+                           "sensitivity under independence and do not split the variance of the "
+                           "correlated joint prior.")
+    return {"tornado": swings, "sobol": indices,
+            "top_driver": [top_driver_check(swings, indices, name) for name in HEADLINE],
+            "pin_down_next": {name: pin_down_next(indices, name) for name in HEADLINE}}
 
 
 def headline_table(doc: dict) -> str:
@@ -122,6 +146,9 @@ def report_figures(doc: dict, tree: xr.DataTree) -> dict[str, Figure]:
                for name in doc["headline"]}
     for name, row in doc["assumptions"].items():
         figures[f"prior_{name}"] = prior_sketch(draws[name].values, fixed=row["family"] == "fixed")
+    units = {name: row["unit"] for name, row in doc["assumptions"].items()}
+    for name, result in (doc.get("tornado") or {}).get("outputs", {}).items():
+        figures[f"tornado_{name}"] = tornado_figure(result, name, units)
     return figures
 
 

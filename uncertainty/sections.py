@@ -144,10 +144,16 @@ def sensitivity(doc: dict, figures: Collection[str]) -> Section:
             blocks.append(_tornado_table(tornado[name], name))
         else:
             blocks.append(Text("Tornado chart: not computed."))
+        drivers = {row["output"]: row for row in doc.get("top_driver") or [] if "output" in row}
+        if name in drivers and drivers[name].get("explanation"):
+            blocks.append(Text(drivers[name]["explanation"]))
         if pin_down.get(name):
             blocks += [Text("What to pin down next (Sobol indices):"), _rows_table(pin_down[name])]
         else:
             blocks.append(Text("What to pin down next (Sobol indices): not computed."))
+    for note in ((doc.get("tornado") or {}).get("note"), (doc.get("sobol") or {}).get("note")):
+        if note:
+            blocks.append(Text(note))
     return Section("sensitivity", "3. What drives the uncertainty", blocks)
 
 

@@ -1,0 +1,84 @@
+"""Data -> matplotlib/seaborn figures. Functions here build and return a Figure; they never show
+or save it, and they change no global matplotlib state (figures are created directly, styles
+are applied inside a context).
+
+Example
+-------
+>>> from uncertainty import load_priors
+>>> from uncertainty.sensitivity import tornado
+>>> result = tornado(load_priors("article"), outputs=["fleet_gpus"])
+>>> fig = tornado_figure(result["outputs"]["fleet_gpus"], "fleet_gpus", {"fleet_gpus": "GPUs"})
+>>> fig.axes[0].get_xscale()
+'log'
+"""
+
+from __future__ import annotations
+
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from .summary import format_value
+
+__all__ = ["tornado_figure"]
+
+
+def _with_unit(value: float, unit: str) -> str:
+    return f"{format_value(value)} {unit}".strip()
+
+
+def tornado_figure(output_result: dict, output_name: str, units: dict) -> Figure:
+    """Tornado chart of one output: a bar per assumption, largest swing on top, log-scale axis.
+
+    Parameters
+    ----------
+    output_result : dict
+        One entry of ``tornado(...)["outputs"]``: ``base``, ``low_quantile``, ``high_quantile``
+        and ``bars`` sorted by swing.
+    output_name : str
+        Used in the title and to look up the output's unit.
+    units : dict
+        Name -> unit, for the assumptions and the output (missing names get no unit).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Bars that do not move the output are left out. Each bar runs from the output at the
+        assumption's low quantile to the output at its high quantile, split at the base case
+        (marked by a vertical line), and is labelled with the input values at its two ends.
+    """
+    import seaborn as sns
+
+    bars = [b for b in output_result["bars"] if b["swing_log10"]]
+    base = output_result["base"]
+    low_q, high_q = output_result["low_quantile"], output_result["high_quantile"]
+    colors = sns.color_palette("colorblind", 2)
+    fig = Figure(figsize=(9, 1.2 + 0.55 * max(len(bars), 1)), layout="constrained")
+    with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.85):
+        ax = fig.add_subplot()
+        # Largest swing on top: the first bar gets the highest y position.
+        for position, bar in zip(range(len(bars) - 1, -1, -1), bars):
+            for end, color in ((bar["output_low"], colors[0]), (bar["output_high"], colors[1])):
+                ax.barh(position, end - base, left=base, height=0.6, color=color)
+            unit = units.get(bar["assumption"], "")
+            for end, value in ((bar["output_low"], bar["input_low"]),
+                               (bar["output_high"], bar["input_high"])):
+                right_side = end >= base
+                ax.annotate(_with_unit(value, unit), (end, position),
+                            xytext=(4 if right_side else -4, 0), textcoords="offset points",
+                            ha="left" if right_side else "right", va="center", fontsize=8)
+        ax.set_xscale("log")
+        ax.axvline(base, color="black", linewidth=1.2)
+        ax.set_yticks(range(len(bars) - 1, -1, -1), [b["assumption"] for b in bars])
+        out_unit = units.get(output_name, "")
+        ax.set_xlabel(f"{output_name} ({out_unit})" if out_unit else output_name)
+        ax.set_title(f"{output_name}: one assumption at a time, base case "
+                     f"{_with_unit(base, out_unit)} (black line)", fontsize=10)
+        ends = [v for b in bars for v in (b["output_low"], b["output_high"])] + [base]
+        # Room on both sides for the input labels (a log axis: pad by a factor).
+        ax.set_xlim(min(ends) / 4, max(ends) * 4)
+        ax.legend(handles=[
+            Patch(color=colors[0], label=f"input at its {100 * low_q:g}% quantile"),
+            Patch(color=colors[1], label=f"input at its {100 * high_q:g}% quantile")],
+            loc="lower right", fontsize=8)
+        sns.despine(ax=ax, left=True)
+    return fig
