@@ -60,6 +60,7 @@ class PriorSet(Mapping):
     path: str | None = None
     sha256: str | None = None
     meta: Mapping = field(default_factory=dict, repr=False)
+    provenance: Mapping = field(default_factory=dict, repr=False)
 
     def __getitem__(self, key: str) -> Prior:
         return self.priors[key]
@@ -166,12 +167,17 @@ def load_priors(path: str | Path) -> PriorSet:
     path = resolve_priors_path(path)
     data, raw = read_toml(path)
     where = str(path)
-    unknown = sorted(set(data) - {"meta", "assumptions"})
+    unknown = sorted(set(data) - {"meta", "assumptions", "provenance"})
     if unknown:
-        raise PriorError(f"{where}: unknown table '{unknown[0]}' (expected 'meta', 'assumptions')")
+        raise PriorError(f"{where}: unknown table '{unknown[0]}' "
+                         "(expected 'meta', 'assumptions', 'provenance')")
     meta = data.get("meta", {})
     if not isinstance(meta, dict):
         raise PriorError(f"{where}: 'meta' must be a table")
+    # Written by `sora-uq update`: where an updated file came from (parent, evidence, hashes).
+    provenance = data.get("provenance", {})
+    if not isinstance(provenance, dict):
+        raise PriorError(f"{where}: 'provenance' must be a table")
     assumptions = data.get("assumptions")
     if not isinstance(assumptions, dict) or not assumptions:
         raise PriorError(f"{where}: no [assumptions.*] tables")
@@ -182,7 +188,8 @@ def load_priors(path: str | Path) -> PriorSet:
     _check_text(name, f"{where}: meta", "name")
     return PriorSet(MappingProxyType(ordered), name=name, description=meta.get("description", ""),
                     path=str(path), sha256=hashlib.sha256(raw).hexdigest(),
-                    meta=MappingProxyType(dict(meta)))
+                    meta=MappingProxyType(dict(meta)),
+                    provenance=MappingProxyType(dict(provenance)))
 
 
 def is_finite_number(value) -> bool:

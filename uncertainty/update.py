@@ -1,0 +1,394 @@
+"""Evidence + priors -> NumPyro model -> posterior DataTree.
+
+One source of truth: the NumPyro model is built from the same prior objects (each continuous
+assumption is a sample site whose distribution wraps its family's ``log_prob``, ``sample`` and
+support) and the same model function as :func:`~uncertainty.simulate.simulate`.
+
+- Fixed assumptions are constants, not sample sites.
+- Discrete assumptions are summed out exactly (enumerated) inside the model, so NUTS sees a
+  smooth target and chains stay vectorised; their values are then drawn exactly from their
+  conditional posterior given each draw of the rest (what ``infer_discrete`` does), and every
+  output is recomputed from the complete draws with the model function.
+- Each observation adds ``log p(value | quantity)``: ``lognormal`` noise means
+  ``value ~ LogNormal(log(quantity), sigma)``, ``normal`` noise ``value ~ Normal(quantity,
+  sigma)``. Summed over observations (and marginalised over the discrete assumptions) it is the
+  likelihood site ``evidence``.
+
+NUTS runs in each site's unconstrained space (log for positive assumptions, logit for bounded
+ones), where 5e9..80e9 parameters become an interval of width ~3: well scaled for the adapted
+diagonal mass matrix. ``method="importance"`` reweights prior draws by the likelihood with
+Pareto-smoothed importance sampling (ArviZ) and refuses when Pareto k > 0.7.
+
+Example
+-------
+>>> from uncertainty import priors_from_dict
+>>> from uncertainty.evidence import evidence_from_dict
+>>> priors = priors_from_dict({"x": {"dist": "lognormal", "median": 1.0, "sigma": 1.0,
+...                                   "source": "test"}})
+>>> ev = evidence_from_dict({"observation": [{"quantity": "y", "value": 2.0, "noise": "lognormal",
+...     "sigma": 1.0, "source": "test"}]}, quantities=["x", "y"])
+>>> result = update(priors, [ev], seed=0, samples=200, chains=2, model=lambda a: {"y": 2 * a["x"]})
+>>> result.tree["posterior"]["y"].dims
+('chain', 'draw')
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import arviz as az
+import jax
+import jax.numpy as jnp
+import numpy as np
+import numpyro
+import numpyro.distributions as nd
+import xarray as xr
+from numpyro.distributions import constraints
+from numpyro.infer import MCMC, NUTS, init_to_median
+
+from . import __version__
+from .errors import UserError
+from .evidence import EvidenceSet, Observation
+from .families import Family
+from .model import compute_outputs
+from .priors import PriorSet
+from .simulate import simulate
+
+__all__ = ["FamilyDistribution", "UpdateResult", "update", "observation_log_density",
+           "METHODS", "PARETO_K_MAX", "RHAT_MAX"]
+
+METHODS = ("nuts", "importance")
+PARETO_K_MAX = 0.7
+RHAT_MAX = 1.01
+PSENSE_THRESHOLD = 0.05  # ArviZ psense_summary's default
+# Importance sampling draws this many prior draws per posterior draw it returns.
+IMPORTANCE_OVERSAMPLING = 50
+PRIOR_DRAWS = 20_000  # the "prior" group: enough for 3-digit medians and 90% intervals
+
+Model = Callable[[dict], dict]
+
+
+class FamilyDistribution(nd.Distribution):
+    """A NumPyro distribution around a prior family: its support, ``log_prob`` and ``sample``.
+
+    Only the scalar case is needed (one site per assumption), so batch and event shapes are ().
+    """
+
+    pytree_data_fields = ()
+    pytree_aux_fields = ("family",)
+
+    def __init__(self, family: Family):
+        self.family = family
+        super().__init__(batch_shape=(), event_shape=())
+
+    @constraints.dependent_property(is_discrete=False, event_dim=0)
+    def support(self):
+        low, high = self.family.support
+        if math.isinf(low) and math.isinf(high):
+            return constraints.real
+        if low == 0 and math.isinf(high):
+            return constraints.positive
+        if math.isinf(high):
+            return constraints.greater_than(low)
+        return constraints.interval(low, high)
+
+    def sample(self, key, sample_shape=()):
+        return self.family.sample(key, tuple(sample_shape)).astype(jnp.float32)
+
+    def log_prob(self, value):
+        return self.family.log_prob(value)
+
+
+def observation_log_density(obs: Observation, quantity):
+    """log p(obs.value | quantity) under the observation's noise model."""
+    if obs.noise == "lognormal":
+        return nd.LogNormal(jnp.log(quantity), obs.sigma).log_prob(obs.value)
+    return nd.Normal(quantity, obs.sigma).log_prob(obs.value)
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """What the NumPyro model needs, split by kind of assumption."""
+
+    fixed: dict
+    continuous: dict  # name -> Family
+    discrete_values: dict  # name -> array of K combinations (the product of supports)
+    log_weights: np.ndarray  # (K,) log prior probability of each combination
+    observations: tuple[Observation, ...]
+    model: Model
+
+
+def _spec(priors: PriorSet, observations: tuple[Observation, ...], model: Model) -> _Spec:
+    fixed, continuous, discrete = {}, {}, {}
+    for name, prior in priors.items():
+        if prior.is_fixed:
+            fixed[name] = jnp.float32(prior.dist.value)
+        elif prior.dist.discrete:
+            values, probs = prior.dist._sorted
+            keep = probs > 0
+            discrete[name] = (values[keep], np.log(probs[keep]))
+        else:
+            continuous[name] = prior.dist
+    combos = list(itertools.product(*(range(len(v)) for v, _ in discrete.values()))) or [()]
+    columns = list(zip(*combos)) if discrete else []
+    discrete_values = {name: jnp.asarray(values[list(col)], jnp.float32)
+                       for (name, (values, _)), col in zip(discrete.items(), columns)}
+    log_weights = np.zeros(len(combos))
+    for (_, logp), col in zip(discrete.values(), columns):
+        log_weights = log_weights + logp[list(col)]
+    return _Spec(fixed, continuous, discrete_values, log_weights, observations, model)
+
+
+def _log_likelihood_per_combo(spec: _Spec, continuous: dict):
+    """Per-observation log-likelihood for each discrete combination: shape (..., K, n_obs)."""
+    a = {**spec.fixed, **{k: v[..., None] for k, v in continuous.items()}, **spec.discrete_values}
+    values = {**a, **spec.model(a)}
+    shape = jnp.broadcast_shapes(*(jnp.shape(v) for v in values.values()), (len(spec.log_weights),))
+    return jnp.stack([jnp.broadcast_to(observation_log_density(o, values[o.quantity]), shape)
+                      for o in spec.observations], axis=-1)
+
+
+def _numpyro_model(spec: _Spec) -> None:
+    continuous = {name: numpyro.sample(name, FamilyDistribution(family))
+                  for name, family in spec.continuous.items()}
+    per_combo = _log_likelihood_per_combo(spec, continuous).sum(-1)
+    numpyro.factor("evidence", jax.nn.logsumexp(per_combo + spec.log_weights, axis=-1))
+
+
+@dataclass
+class UpdateResult:
+    """A posterior: the DataTree and what the report and the new prior file need."""
+
+    tree: xr.DataTree
+    method: str
+    priors: PriorSet
+    evidence: tuple[EvidenceSet, ...]
+    seed: int
+    diagnostics: dict
+    discrete_posterior: dict = field(default_factory=dict)  # name -> {value: probability}
+    sensitivity: list = field(default_factory=list)  # psense rows
+    warnings: list = field(default_factory=list)
+
+
+def _check(priors: PriorSet, evidence: Sequence[EvidenceSet], model: Model) -> tuple:
+    probe = {name: jnp.float32(p.dist.quantile(0.5)) for name, p in priors.items()}
+    known = set(priors) | set(model(probe))
+    observations = []
+    for ev in evidence:
+        for i, obs in enumerate(ev.observations):
+            where = f"{ev.path or 'evidence'}: observation[{i}] ({obs.quantity})"
+            if obs.quantity not in known:
+                raise UserError(f"{where}: not an assumption of the priors or an output of the model")
+            if obs.quantity in priors and priors[obs.quantity].is_fixed:
+                raise UserError(f"{where}: the priors fix '{obs.quantity}' "
+                                f"({priors[obs.quantity].dist.describe()}); an observation cannot "
+                                "move it: give it a distribution")
+            observations.append(obs)
+    if not observations:
+        raise UserError("no observations given")
+    return tuple(observations)
+
+
+def update(priors: PriorSet, evidence: Sequence[EvidenceSet], *, method: str = "nuts",
+           seed: int = 0, samples: int = 1000, chains: int = 4, warmup: int | None = None,
+           model: Model = compute_outputs) -> UpdateResult:
+    """Posterior of every assumption and output given the evidence.
+
+    Parameters
+    ----------
+    priors : PriorSet
+        The prior (from :func:`~uncertainty.load_priors` or ``priors_from_dict``).
+    evidence : sequence of EvidenceSet
+        From :func:`~uncertainty.evidence.load_evidence`; all observations are used together.
+    method : {"nuts", "importance"}
+        NUTS (``chains`` vectorised chains of ``samples`` draws after ``warmup``), or
+        Pareto-smoothed importance sampling of ``IMPORTANCE_OVERSAMPLING * chains * samples``
+        prior draws, resampled to ``chains * samples`` posterior draws.
+    seed : int
+        Seed of the base ``jax.random.key``; the same seed gives the same numbers.
+    model : callable
+        The one-draw model; the same function ``simulate`` uses.
+
+    Returns
+    -------
+    UpdateResult
+        ``tree`` has groups ``prior``, ``posterior``, ``observed_data``, ``log_likelihood``
+        and ``log_prior``, dims ``("chain", "draw")``.
+    """
+    if method not in METHODS:
+        raise UserError(f"unknown method '{method}' (known: {', '.join(METHODS)})")
+    observations = _check(priors, evidence, model)
+    spec = _spec(priors, observations, model)
+    started = time.perf_counter()
+    key_prior, key_fit, key_discrete = jax.random.split(jax.random.key(seed), 3)
+    if method == "nuts":
+        continuous, diagnostics = _run_nuts(spec, key_fit, samples, chains, warmup or samples)
+    else:
+        continuous, diagnostics = _run_importance(priors, spec, key_fit, samples * chains, seed)
+    draws, discrete_posterior = _complete(spec, continuous, key_discrete)
+    prior_tree = simulate(priors, n=PRIOR_DRAWS, seed=seed, model=model)
+    tree = _datatree(priors, spec, draws, prior_tree)
+    seconds = time.perf_counter() - started
+    tree["posterior"].attrs.update({"method": method, "seed": seed, "wall_seconds": round(seconds, 3),
+                                    "inference_library": "numpyro",
+                                    "inference_library_version": numpyro.__version__,
+                                    "creation_library": "sora-uq",
+                                    "creation_library_version": __version__})
+    if method == "nuts":
+        diagnostics.update(_mcmc_diagnostics(tree, priors))
+    result = UpdateResult(tree, method, priors, tuple(evidence), seed, diagnostics,
+                          discrete_posterior)
+    result.sensitivity = _sensitivity(tree, priors)
+    result.warnings = _warnings(result)
+    return result
+
+
+def _run_nuts(spec: _Spec, key, samples: int, chains: int, warmup: int) -> tuple[dict, dict]:
+    if not spec.continuous:  # only discrete assumptions: the enumerated posterior is exact
+        return {}, {"divergences": 0, "pareto_k": None}
+    # Vectorised chains: one process, no change to the host device count (global config).
+    kernel = NUTS(_numpyro_model, target_accept_prob=0.9, init_strategy=init_to_median(num_samples=31))
+    mcmc = MCMC(kernel, num_warmup=warmup, num_samples=samples, num_chains=chains,
+                chain_method="vectorized", progress_bar=False)
+    mcmc.run(key, spec, extra_fields=("diverging",))
+    draws = {k: np.asarray(v) for k, v in mcmc.get_samples(group_by_chain=True).items()
+             if k in spec.continuous}
+    divergences = int(np.asarray(mcmc.get_extra_fields(group_by_chain=True)["diverging"]).sum())
+    return draws, {"divergences": divergences, "pareto_k": None}
+
+
+def _run_importance(priors: PriorSet, spec: _Spec, key, n: int, seed: int) -> tuple[dict, dict]:
+    from arviz_stats.base import array_stats
+
+    proposal = simulate(priors, n=n * IMPORTANCE_OVERSAMPLING, seed=seed + 1,
+                        model=lambda a: {})["prior"]
+    continuous = {k: jnp.asarray(proposal[k].values[0], jnp.float32) for k in spec.continuous}
+    log_lik = jax.nn.logsumexp(_log_likelihood_per_combo(spec, continuous).sum(-1)
+                               + spec.log_weights, axis=-1)
+    # array_stats.psislw smooths the log weights -x (it is built for leave-one-out's 1/p(y|θ)).
+    log_weights, pareto_k = array_stats.psislw(-np.asarray(log_lik, np.float64), r_eff=1.0)
+    pareto_k = float(pareto_k)
+    if not pareto_k <= PARETO_K_MAX:
+        raise UserError(f"importance sampling is unreliable here: Pareto k = {pareto_k:.2f} > "
+                        f"{PARETO_K_MAX} (the evidence is far from the bulk of the prior); "
+                        "use --method nuts")
+    weights = np.exp(log_weights - log_weights.max())
+    weights /= weights.sum()
+    chosen = np.asarray(jax.random.choice(key, len(weights), (n,), p=jnp.asarray(weights)))
+    draws = {k: np.asarray(v)[chosen][None, :] for k, v in continuous.items()}
+    return draws, {"divergences": None, "pareto_k": pareto_k, "r_hat_max": None,
+                   "ess_bulk_min": float(1.0 / np.sum(weights**2))}
+
+
+def _complete(spec: _Spec, continuous: dict, key) -> tuple[dict, dict]:
+    """Continuous draws -> every assumption (discrete ones drawn exactly) and every output."""
+    shape = next(iter(continuous.values())).shape if continuous else (1, 4000)
+    cont = {k: jnp.asarray(v) for k, v in continuous.items()}
+    per_combo = _log_likelihood_per_combo(spec, cont).sum(-1) + spec.log_weights
+    per_combo = jnp.broadcast_to(per_combo, (*shape, len(spec.log_weights)))
+    combo = jax.random.categorical(key, per_combo, axis=-1)
+    probs = np.asarray(jax.nn.softmax(per_combo, axis=-1)).reshape(-1, len(spec.log_weights))
+    a = {**{k: jnp.broadcast_to(v, shape) for k, v in spec.fixed.items()}, **cont,
+         **{k: v[combo] for k, v in spec.discrete_values.items()}}
+    outputs = spec.model(a)
+    draws = {k: np.asarray(v, np.float64) for k, v in {**a, **outputs}.items()}
+    # Rao-Blackwellised posterior probability of each discrete value: mean conditional probability.
+    mean_probs = probs.mean(axis=0)
+    discrete_posterior = {}
+    for name, values in spec.discrete_values.items():
+        table: dict[float, float] = {}
+        for value, p in zip(np.asarray(values), mean_probs):
+            table[float(value)] = table.get(float(value), 0.0) + float(p)
+        discrete_posterior[name] = table
+    return draws, discrete_posterior
+
+
+def _sample_dataset(draws: dict, attrs: dict | None = None) -> xr.Dataset:
+    chains, n = next(iter(draws.values())).shape
+    return xr.Dataset({k: (("chain", "draw"), v) for k, v in draws.items()},
+                      coords={"chain": np.arange(chains), "draw": np.arange(n)}, attrs=attrs or {})
+
+
+def _obs_name(i: int, obs: Observation) -> str:
+    return f"obs{i}_{obs.quantity}"
+
+
+def _datatree(priors: PriorSet, spec: _Spec, draws: dict, prior_tree: xr.DataTree) -> xr.DataTree:
+    a = {k: jnp.asarray(draws[k], jnp.float32) for k in priors}
+    values = {**a, **spec.model(a)}
+    log_lik = {_obs_name(i, o): np.asarray(observation_log_density(o, values[o.quantity]), np.float64)
+               for i, o in enumerate(spec.observations)}
+    log_prior = {k: np.asarray(priors[k].dist.log_prob(a[k]), np.float64)
+                 for k in priors.uncertain}
+    observed = xr.Dataset({_obs_name(i, o): xr.DataArray(o.value, attrs={
+        "quantity": o.quantity, "noise": o.noise, "sigma": o.sigma, "source": o.source,
+        "date": o.date, "tag": o.tag}) for i, o in enumerate(spec.observations)})
+    posterior = _sample_dataset(draws, {"priors_name": priors.name, "priors_path": priors.path or "",
+                                        "priors_sha256": priors.sha256 or ""})
+    for name in posterior.data_vars:
+        posterior[name].attrs = dict(prior_tree["prior"][name].attrs) if name in prior_tree["prior"] else {}
+    return xr.DataTree.from_dict({
+        "prior": prior_tree["prior"].to_dataset(), "posterior": posterior,
+        "observed_data": observed, "log_likelihood": _sample_dataset(log_lik),
+        "log_prior": _sample_dataset(log_prior)})
+
+
+def _varying(tree: xr.DataTree, group: str) -> list[str]:
+    data = tree[group]
+    return [k for k in data.data_vars if float(data[k].std()) > 0]
+
+
+def _mcmc_diagnostics(tree: xr.DataTree, priors: PriorSet) -> dict:
+    names = [k for k in _varying(tree, "posterior") if not (k in priors and priors[k].dist.discrete)]
+    if not names:
+        return {"r_hat_max": None, "ess_bulk_min": None}
+    rhat = az.rhat(tree, group="posterior", var_names=names)
+    ess = az.ess(tree, group="posterior", var_names=names, method="bulk")
+    rhat_values = [float(rhat[k]) for k in names]
+    ess_values = [float(ess[k]) for k in names]
+    return {"r_hat_max": float(np.nanmax(rhat_values)), "ess_bulk_min": float(np.nanmin(ess_values))}
+
+
+def _sensitivity(tree: xr.DataTree, priors: PriorSet) -> list[dict]:
+    """Power-scaling sensitivity (ArviZ ``psense``) of each varying posterior variable.
+
+    Diagnosis as in ``psense_summary``: both sensitivities >= 0.05 is a potential prior-data
+    conflict; a sensitive prior with a weak likelihood is a strong prior. (``psense`` is called
+    per component, not ``psense_summary``, which logs a banner to stderr.)"""
+    names = _varying(tree, "posterior")
+    try:
+        prior = az.psense(tree, var_names=names, group="prior")
+        likelihood = az.psense(tree, var_names=names, group="likelihood")
+    except Exception as err:  # too few distinct draws for PSIS: say so, do not fail the update
+        return [{"name": "psense", "diagnosis": f"not computed ({type(err).__name__}: {err})"}]
+    rows = []
+    for name in names:
+        p, lik = float(prior[name]), float(likelihood[name])
+        if p >= PSENSE_THRESHOLD and lik >= PSENSE_THRESHOLD:
+            diagnosis = "potential prior-data conflict"
+        elif p > PSENSE_THRESHOLD > lik:
+            diagnosis = "potential strong prior / weak likelihood"
+        else:
+            diagnosis = "ok"
+        rows.append({"name": name, "prior": round(p, 3), "likelihood": round(lik, 3),
+                     "diagnosis": diagnosis})
+    return rows
+
+
+def _warnings(result: UpdateResult) -> list[str]:
+    d = result.diagnostics
+    out = []
+    if d.get("r_hat_max") is not None and not d["r_hat_max"] <= RHAT_MAX:
+        out.append(f"r_hat = {d['r_hat_max']:.3f} > {RHAT_MAX}: the chains disagree; the posterior "
+                   "is not trustworthy (more --samples, or check the evidence)")
+    if d.get("divergences"):
+        out.append(f"{d['divergences']} divergent transitions: the posterior may be biased")
+    conflicts = [r["name"] for r in result.sensitivity if "conflict" in r.get("diagnosis", "")]
+    if conflicts:
+        out.append("possible prior-data conflict (power-scaling sensitivity) for: "
+                   + ", ".join(conflicts))
+    return out
