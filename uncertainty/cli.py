@@ -12,6 +12,8 @@ Examples
   $ sora-uq priors show article
   $ sora-uq tornado --priors article --output fleet_gpus --out reports/article-tornado
   $ sora-uq sobol --priors article --n 16384 --scale log --json
+
+  $ sora-uq update --priors article --evidence priors/evidence/*.toml --out priors/article-updated.toml
 """
 
 from __future__ import annotations
@@ -285,6 +287,77 @@ def _add_sensitivity_commands(commands) -> None:
     sobol.add_argument("--json", action="store_true", help="print JSON instead of tables")
     sobol.set_defaults(func=cmd_sobol)
 
+def cmd_update(args) -> int:
+    """Update priors with evidence; write the new prior file (never overwriting) and a report."""
+    import tempfile
+
+    from .evidence import load_evidence
+    from .files import check_output_directory, write_new_file
+    from .priors import load_priors
+    from .refit import canonical_order, dumps_toml, new_prior_document
+    from .update import update
+    from .update_report import update_document, write_update_report
+
+    out = Path(args.out)
+    if out.exists():  # refuse before the work, not after it
+        raise UserError(f"{out}: already exists; it is never overwritten, choose a new name")
+    if out.suffix != ".toml":
+        raise UserError(f"{out}: --out must name a new .toml prior file")
+    if args.report:
+        check_output_directory(Path(args.report))
+    priors = load_priors(args.priors)
+    evidence = [load_evidence(path) for path in args.evidence]
+    result = update(priors, evidence, method=args.method, seed=args.seed, samples=args.samples)
+    for warning in result.warnings:
+        print(f"sora-uq: WARNING: {warning}", file=sys.stderr)
+    document = canonical_order(new_prior_document(result, name=out.stem))
+    text = dumps_toml(document, header=f"Written by sora-uq update from {priors.path}; "
+                      "see [provenance].")
+    with tempfile.TemporaryDirectory() as scratch:  # the new file must load before it exists
+        check = Path(scratch) / out.name
+        check.write_text(text, "utf-8")
+        load_priors(check)
+    doc = update_document(result, out)
+    if args.report:
+        write_update_report(result, doc, Path(args.report))
+    write_new_file(out, text)
+    if args.json:
+        print(json.dumps(doc, indent=1))
+    else:
+        _print_update(doc, out, args.report)
+    return 0
+
+
+def _print_update(doc: dict, out: Path, report: str | None) -> None:
+    from .model import HEADLINE
+    from .summary import format_value
+
+    print("| output | prior median (90%) | posterior median (90%) |\n|---|---|---|")
+    for name in HEADLINE:
+        cells = [f"{format_value(doc[g][name]['median'])} ({format_value(doc[g][name]['eti_90'][0])}"
+                 f" to {format_value(doc[g][name]['eti_90'][1])})" for g in ("prior", "posterior")]
+        print(f"| {name} | {cells[0]} | {cells[1]} |")
+    d = doc["diagnostics"]
+    print("\n" + ", ".join(f"{k} = {v if v is None else round(v, 4)}" for k, v in d.items()))
+    print(f"wrote {out}" + (f" and {report}/ (report.md, update.json, posterior.nc)" if report else ""))
+
+
+def _add_update(commands) -> None:
+    update = commands.add_parser("update", help="update priors with evidence; write a new prior file")
+    update.add_argument("--priors", required=True, help="prior file path or name")
+    update.add_argument("--evidence", required=True, nargs="+", metavar="FILE",
+                        help="evidence files (TOML, see README)")
+    update.add_argument("--out", required=True, help="the new prior file (must not exist)")
+    update.add_argument("--report", metavar="DIR", help="write report.md, figures, posterior.nc here")
+    update.add_argument("--method", choices=("nuts", "importance"), default="nuts",
+                        help="NUTS (default) or Pareto-smoothed importance sampling")
+    update.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
+    update.add_argument("--samples", type=_samples, default=1000,
+                        help="posterior draws per chain, 4 chains (default: 1000); importance "
+                             "sampling draws 50x as many from the prior")
+    update.add_argument("--json", action="store_true", help="print the update as JSON")
+    update.set_defaults(func=cmd_update)
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="sora-uq", description=__doc__,
@@ -321,6 +394,8 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("path")
     show.set_defaults(func=cmd_priors_show)
     _add_sensitivity_commands(commands)
+
+    _add_update(commands)
     return parser
 
 

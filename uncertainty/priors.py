@@ -74,6 +74,7 @@ class PriorSet(Mapping):
     attention: str = "linear"
     platforms: tuple[str, ...] = DEFAULT_PLATFORMS
     gpu: Accelerator | None = None  # the GPU gpu_peak_flops stands for, when known
+    provenance: Mapping = field(default_factory=dict, repr=False)
 
     def __getitem__(self, key: str) -> Prior:
         return self.priors[key]
@@ -266,13 +267,17 @@ def load_priors(path: str | Path, gpu: str | None = None) -> PriorSet:
     path = resolve_priors_path(path)
     data, raw = read_toml(path)
     where = str(path)
-    tables = ("meta", "assumptions", "platforms", "correlations")
+    tables = ("meta", "assumptions", "platforms", "correlations", "provenance")
     unknown = sorted(set(data) - set(tables))
     if unknown:
         raise PriorError(f"{where}: unknown table '{unknown[0]}' (expected {', '.join(tables)})")
     meta = data.get("meta", {})
     if not isinstance(meta, dict):
         raise PriorError(f"{where}: 'meta' must be a table")
+    # Written by `sora-uq update`: where an updated file came from (parent, evidence, hashes).
+    provenance = data.get("provenance", {})
+    if not isinstance(provenance, dict):
+        raise PriorError(f"{where}: 'provenance' must be a table")
     attention = meta.get("attention", "linear")
     if attention not in ATTENTION:
         raise PriorError(f"{where}: meta: attention must be one of "
@@ -302,7 +307,8 @@ def load_priors(path: str | Path, gpu: str | None = None) -> PriorSet:
     return PriorSet(MappingProxyType(ordered), name=name, description=meta.get("description", ""),
                     path=str(path), sha256=hashlib.sha256(raw).hexdigest(),
                     meta=MappingProxyType(dict(meta)), correlations=MappingProxyType(pairs),
-                    copula=copula, attention=attention, platforms=platforms, gpu=chosen)
+                    copula=copula, attention=attention, platforms=platforms, gpu=chosen,
+                    provenance=MappingProxyType(dict(provenance)))
 
 
 def is_finite_number(value) -> bool:

@@ -1,0 +1,473 @@
+"""Evidence + priors -> NumPyro model -> posterior DataTree.
+
+One source of truth: the NumPyro model is built from the same prior objects and the same model
+function as :func:`~uncertainty.simulate.simulate`.
+
+- Continuous assumptions: one vector sample site ``z`` of standardised coordinates whose density
+  is each family's own ``log_prob`` plus the log-Jacobian of ``x = g(loc + scale * z)``
+  (:class:`StandardisedPrior`); each assumption's value is a deterministic site of its name.
+- Fixed assumptions are constants, not sample sites.
+- Discrete assumptions are summed out exactly (enumerated) inside the model, so NUTS sees a
+  smooth target and chains stay vectorised; their values are then drawn exactly from their
+  conditional posterior given each draw of the rest (what ``infer_discrete`` does), and every
+  output is computed from the complete draws with the model function.
+- Each observation adds ``log p(value | quantity)``: ``lognormal`` noise means
+  ``value ~ LogNormal(log(quantity), sigma)``, ``normal`` noise ``value ~ Normal(quantity,
+  sigma)``. Summed over observations and marginalised over the discrete assumptions it is the
+  likelihood factor ``evidence``; the pointwise terms are the ``log_likelihood`` group.
+
+``method="importance"`` reweights prior draws by the likelihood with Pareto-smoothed importance
+sampling (ArviZ) and refuses when Pareto k > 0.7.
+
+Example
+-------
+>>> from uncertainty import priors_from_dict
+>>> from uncertainty.evidence import evidence_from_dict
+>>> priors = priors_from_dict({"x": {"dist": "lognormal", "median": 1.0, "sigma": 1.0,
+...                                   "source": "test"}})
+>>> ev = evidence_from_dict({"observation": [{"quantity": "y", "value": 2.0, "noise": "lognormal",
+...     "sigma": 1.0, "source": "test"}]}, quantities=["x", "y"])
+>>> result = update(priors, [ev], seed=0, samples=200, chains=2, model=lambda a: {"y": 2 * a["x"]})
+>>> result.tree["posterior"]["y"].dims
+('chain', 'draw')
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import arviz as az
+import jax
+import jax.numpy as jnp
+import numpy as np
+import numpyro
+import numpyro.distributions as nd
+import xarray as xr
+from numpyro.distributions import constraints
+from numpyro.infer import MCMC, NUTS, init_to_median
+
+from . import __version__
+from .errors import UserError
+from .evidence import EvidenceSet, Observation
+from .families import Family
+from .model import compute_outputs
+from .priors import PriorSet
+from .simulate import simulate
+
+__all__ = ["StandardisedPrior", "UpdateResult", "update", "observation_log_density",
+           "METHODS", "PARETO_K_MAX", "RHAT_MAX"]
+
+METHODS = ("nuts", "importance")
+PARETO_K_MAX = 0.7
+RHAT_MAX = 1.01
+PSENSE_THRESHOLD = 0.05  # ArviZ psense_summary's default
+# Importance sampling draws this many prior draws per posterior draw it returns.
+IMPORTANCE_OVERSAMPLING = 50
+PRIOR_DRAWS = 20_000  # the "prior" group: enough for 3-digit medians and 90% intervals
+
+Model = Callable[[dict], dict]
+
+
+def _link(support: tuple[float, float]) -> str:
+    """The map from the real line onto a family's support: identity, exp, or scaled logistic."""
+    low, high = support
+    if math.isinf(low) and math.isinf(high):
+        return "real"
+    if math.isinf(high):
+        return "positive"
+    if math.isinf(low):
+        raise ValueError("a support bounded above only is not supported")
+    return "interval"
+
+
+@dataclass(frozen=True)
+class _Coordinate:
+    """One continuous assumption on the sampler's standardised scale: x = g(loc + scale * z).
+
+    ``g`` maps the real line onto the family's support (exp for (low, inf), a scaled logistic
+    for (low, high)); ``loc`` and ``scale`` put the prior's median at z = 0 and its 16-84%
+    range at about +/-1, so every coordinate NUTS sees is O(1) whatever the unit (5e9..80e9
+    parameters and 0.3..0.7 shares alike)."""
+
+    name: str
+    family: Family
+    link: str
+    low: float
+    high: float
+    loc: float
+    scale: float
+
+    @classmethod
+    def of(cls, name: str, family: Family) -> _Coordinate:
+        low, high = family.support
+        link = _link((low, high))
+        coordinate = cls(name, family, link, low, high, 0.0, 1.0)
+        q16, q50, q84 = (coordinate.inverse(family.quantile(q)) for q in (0.1587, 0.5, 0.8413))
+        scale = (q84 - q16) / 2 if q84 > q16 else 1.0
+        return cls(name, family, link, low, high, q50, scale)
+
+    def inverse(self, x: float) -> float:
+        if self.link == "real":
+            w = x
+        elif self.link == "positive":
+            w = math.log(max(x - self.low, 1e-300))
+        else:
+            u = min(max((x - self.low) / (self.high - self.low), 1e-6), 1 - 1e-6)
+            w = math.log(u / (1 - u))
+        return (w - self.loc) / self.scale
+
+    def value_and_log_jacobian(self, z):
+        """x = g(loc + scale z) and log |dx/dz|."""
+        w = self.loc + self.scale * z
+        if self.link == "real":
+            return w, jnp.full(jnp.shape(z), math.log(self.scale))
+        if self.link == "positive":
+            return self.low + jnp.exp(w), w + math.log(self.scale)
+        width = self.high - self.low
+        x = self.low + width * jax.nn.sigmoid(w)
+        return x, (math.log(width * self.scale) + jax.nn.log_sigmoid(w) + jax.nn.log_sigmoid(-w))
+
+
+class StandardisedPrior(nd.Distribution):
+    """The continuous priors as ONE NumPyro distribution over their standardised coordinates z.
+
+    Exact change of variables: ``log p(z) = sum_i family_i.log_prob(x_i) + log |dx_i/dz_i|``, with
+    each family's own ``log_prob`` (the same objects ``simulate`` samples from); ``sample`` draws
+    from each family and maps back to z. One vector site instead of one site per assumption keeps
+    the compiled NUTS program small (every tree operation runs once, not once per leaf)."""
+
+    support = constraints.real_vector
+    pytree_data_fields = ()
+    pytree_aux_fields = ("coordinates",)
+
+    def __init__(self, coordinates: tuple[_Coordinate, ...]):
+        self.coordinates = coordinates
+        super().__init__(batch_shape=(), event_shape=(len(coordinates),))
+
+    def values(self, z) -> tuple[dict, jnp.ndarray]:
+        """The assumptions' values at z, and the summed log-Jacobian."""
+        values, log_jacobian = {}, 0.0
+        for i, c in enumerate(self.coordinates):
+            values[c.name], lj = c.value_and_log_jacobian(z[..., i])
+            log_jacobian = log_jacobian + lj
+        return values, log_jacobian
+
+    def log_prob(self, z):
+        values, log_jacobian = self.values(z)
+        return log_jacobian + sum(c.family.log_prob(values[c.name]) for c in self.coordinates)
+
+    def sample(self, key, sample_shape=()):
+        keys = jax.random.split(key, len(self.coordinates))
+        columns = []
+        for k, c in zip(keys, self.coordinates):
+            x = c.family.sample(k, tuple(sample_shape))
+            if c.link == "real":
+                w = x
+            elif c.link == "positive":
+                w = jnp.log(x - c.low)
+            else:
+                u = jnp.clip((x - c.low) / (c.high - c.low), 1e-6, 1 - 1e-6)
+                w = jnp.log(u) - jnp.log1p(-u)
+            columns.append((w - c.loc) / c.scale)
+        return jnp.stack(columns, axis=-1).astype(jnp.float32)
+
+
+def observation_log_density(obs: Observation, quantity):
+    """log p(obs.value | quantity) under the observation's noise model."""
+    if obs.noise == "lognormal":
+        return nd.LogNormal(jnp.log(quantity), obs.sigma).log_prob(obs.value)
+    return nd.Normal(quantity, obs.sigma).log_prob(obs.value)
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """What the NumPyro model needs, split by kind of assumption."""
+
+    fixed: dict
+    continuous: dict  # name -> Family
+    prior: StandardisedPrior | None  # the continuous assumptions, as one vector site
+    discrete_values: dict  # name -> array of K combinations (the product of supports)
+    log_weights: np.ndarray  # (K,) log prior probability of each combination
+    observations: tuple[Observation, ...]
+    model: Model
+
+
+def _spec(priors: PriorSet, observations: tuple[Observation, ...], model: Model) -> _Spec:
+    fixed, continuous, discrete = {}, {}, {}
+    for name, prior in priors.items():
+        if prior.is_fixed:
+            fixed[name] = jnp.float32(prior.dist.value)
+        elif prior.dist.discrete:
+            values, probs = prior.dist._sorted
+            keep = probs > 0
+            discrete[name] = (values[keep], np.log(probs[keep]))
+        else:
+            continuous[name] = prior.dist
+    combos = list(itertools.product(*(range(len(v)) for v, _ in discrete.values()))) or [()]
+    columns = list(zip(*combos)) if discrete else []
+    discrete_values = {name: jnp.asarray(values[list(col)], jnp.float32)
+                       for (name, (values, _)), col in zip(discrete.items(), columns)}
+    log_weights = np.zeros(len(combos))
+    for (_, logp), col in zip(discrete.values(), columns):
+        log_weights = log_weights + logp[list(col)]
+    prior = StandardisedPrior(tuple(_Coordinate.of(n, f) for n, f in continuous.items())) \
+        if continuous else None
+    return _Spec(fixed, continuous, prior, discrete_values, log_weights, observations, model)
+
+
+def _log_likelihood_per_combo(spec: _Spec, continuous: dict):
+    """Per-observation log-likelihood for each discrete combination: shape (..., K, n_obs)."""
+    a = {**spec.fixed, **{k: v[..., None] for k, v in continuous.items()}, **spec.discrete_values}
+    values = {**a, **spec.model(a)}
+    shape = jnp.broadcast_shapes(*(jnp.shape(v) for v in values.values()), (len(spec.log_weights),))
+    return jnp.stack([jnp.broadcast_to(observation_log_density(o, values[o.quantity]), shape)
+                      for o in spec.observations], axis=-1)
+
+
+def _numpyro_model(spec: _Spec) -> None:
+    z = numpyro.sample("z", spec.prior)
+    values, _ = spec.prior.values(z)
+    continuous = {name: numpyro.deterministic(name, x) for name, x in values.items()}
+    per_combo = _log_likelihood_per_combo(spec, continuous).sum(-1)
+    numpyro.factor("evidence", jax.nn.logsumexp(per_combo + spec.log_weights, axis=-1))
+
+
+@dataclass
+class UpdateResult:
+    """A posterior: the DataTree and what the report and the new prior file need."""
+
+    tree: xr.DataTree
+    method: str
+    priors: PriorSet
+    evidence: tuple[EvidenceSet, ...]
+    seed: int
+    diagnostics: dict
+    discrete_posterior: dict = field(default_factory=dict)  # name -> {value: probability}
+    sensitivity: list = field(default_factory=list)  # psense rows
+    warnings: list = field(default_factory=list)
+
+
+def _check(priors: PriorSet, evidence: Sequence[EvidenceSet], model: Model) -> tuple:
+    probe = {name: jnp.float32(p.dist.quantile(0.5)) for name, p in priors.items()}
+    known = set(priors) | set(model(probe))
+    observations = []
+    for ev in evidence:
+        for i, obs in enumerate(ev.observations):
+            where = f"{ev.path or 'evidence'}: observation[{i}] ({obs.quantity})"
+            if obs.quantity not in known:
+                raise UserError(f"{where}: not an assumption of the priors or an output of the model")
+            if obs.quantity in priors and priors[obs.quantity].is_fixed:
+                raise UserError(f"{where}: the priors fix '{obs.quantity}' "
+                                f"({priors[obs.quantity].dist.describe()}); an observation cannot "
+                                "move it: give it a distribution")
+            observations.append(obs)
+    if not observations:
+        raise UserError("no observations given")
+    return tuple(observations)
+
+
+def update(priors: PriorSet, evidence: Sequence[EvidenceSet], *, method: str = "nuts",
+           seed: int = 0, samples: int = 1000, chains: int = 4, warmup: int | None = None,
+           model: Model | None = None) -> UpdateResult:
+    """Posterior of every assumption and output given the evidence.
+
+    Parameters
+    ----------
+    priors : PriorSet
+        The prior (from :func:`~uncertainty.load_priors` or ``priors_from_dict``).
+    evidence : sequence of EvidenceSet
+        From :func:`~uncertainty.evidence.load_evidence`; all observations are used together.
+    method : {"nuts", "importance"}
+        NUTS (``chains`` vectorised chains of ``samples`` draws after ``warmup``), or
+        Pareto-smoothed importance sampling of ``IMPORTANCE_OVERSAMPLING * chains * samples``
+        prior draws, resampled to ``chains * samples`` posterior draws.
+    seed : int
+        Seed of the base ``jax.random.key``; the same seed gives the same numbers.
+    model : callable
+        The one-draw model; the same function ``simulate`` uses.
+
+    Returns
+    -------
+    UpdateResult
+        ``tree`` has groups ``prior``, ``posterior``, ``observed_data``, ``log_likelihood``
+        and ``log_prior``, dims ``("chain", "draw")``.
+    """
+    if model is None:  # the prior set's own model: attention, platforms and costs included
+        model = priors.model if priors.path else compute_outputs
+    if getattr(priors, "correlations", None):
+        raise UserError(f"{priors.path}: update does not yet support [correlations] in the parent "
+                        "priors (the NUTS prior density would ignore the copula); remove them or "
+                        "update an uncorrelated prior file")
+    if method not in METHODS:
+        raise UserError(f"unknown method '{method}' (known: {', '.join(METHODS)})")
+    observations = _check(priors, evidence, model)
+    spec = _spec(priors, observations, model)
+    started = time.perf_counter()
+    key_prior, key_fit, key_discrete = jax.random.split(jax.random.key(seed), 3)
+    if method == "nuts":
+        continuous, diagnostics = _run_nuts(spec, key_fit, samples, chains, warmup or samples)
+    else:
+        continuous, diagnostics = _run_importance(priors, spec, key_fit, samples * chains, seed)
+    draws, discrete_posterior = _complete(spec, continuous, key_discrete)
+    prior_tree = simulate(priors, n=PRIOR_DRAWS, seed=seed, model=model)
+    tree = _datatree(priors, spec, draws, prior_tree)
+    seconds = time.perf_counter() - started
+    tree["posterior"].attrs.update({"method": method, "seed": seed, "wall_seconds": round(seconds, 3),
+                                    "inference_library": "numpyro",
+                                    "inference_library_version": numpyro.__version__,
+                                    "creation_library": "sora-uq",
+                                    "creation_library_version": __version__})
+    if method == "nuts":
+        diagnostics.update(_mcmc_diagnostics(tree, priors))
+    result = UpdateResult(tree, method, priors, tuple(evidence), seed, diagnostics,
+                          discrete_posterior)
+    result.sensitivity = _sensitivity(tree, priors)
+    result.warnings = _warnings(result)
+    return result
+
+
+def _run_nuts(spec: _Spec, key, samples: int, chains: int, warmup: int) -> tuple[dict, dict]:
+    if not spec.continuous:  # only discrete assumptions: the enumerated posterior is exact
+        return {}, {"divergences": 0, "pareto_k": None}
+    # Vectorised chains: one process, no change to the host device count (global config).
+    kernel = NUTS(_numpyro_model, target_accept_prob=0.9, init_strategy=init_to_median(num_samples=31))
+    mcmc = MCMC(kernel, num_warmup=warmup, num_samples=samples, num_chains=chains,
+                chain_method="vectorized", progress_bar=False)
+    mcmc.run(key, spec, extra_fields=("diverging",))
+    draws = {k: np.asarray(v) for k, v in mcmc.get_samples(group_by_chain=True).items()
+             if k in spec.continuous}
+    divergences = int(np.asarray(mcmc.get_extra_fields(group_by_chain=True)["diverging"]).sum())
+    return draws, {"divergences": divergences, "pareto_k": None}
+
+
+def _run_importance(priors: PriorSet, spec: _Spec, key, n: int, seed: int) -> tuple[dict, dict]:
+    from arviz_stats.base import array_stats
+
+    proposal = simulate(priors, n=n * IMPORTANCE_OVERSAMPLING, seed=seed + 1,
+                        model=lambda a: {})["prior"]
+    continuous = {k: jnp.asarray(proposal[k].values[0], jnp.float32) for k in spec.continuous}
+    log_lik = jax.nn.logsumexp(_log_likelihood_per_combo(spec, continuous).sum(-1)
+                               + spec.log_weights, axis=-1)
+    # array_stats.psislw smooths the log weights -x (it is built for leave-one-out's 1/p(y|θ)).
+    log_weights, pareto_k = array_stats.psislw(-np.asarray(log_lik, np.float64), r_eff=1.0)
+    pareto_k = float(pareto_k)
+    if not pareto_k <= PARETO_K_MAX:
+        raise UserError(f"importance sampling is unreliable here: Pareto k = {pareto_k:.2f} > "
+                        f"{PARETO_K_MAX} (the evidence is far from the bulk of the prior); "
+                        "use --method nuts")
+    weights = np.exp(log_weights - log_weights.max())
+    weights /= weights.sum()
+    chosen = np.asarray(jax.random.choice(key, len(weights), (n,), p=jnp.asarray(weights)))
+    draws = {k: np.asarray(v)[chosen][None, :] for k, v in continuous.items()}
+    return draws, {"divergences": None, "pareto_k": pareto_k, "r_hat_max": None,
+                   "ess_bulk_min": float(1.0 / np.sum(weights**2))}
+
+
+def _complete(spec: _Spec, continuous: dict, key) -> tuple[dict, dict]:
+    """Continuous draws -> every assumption (discrete ones drawn exactly) and every output."""
+    shape = next(iter(continuous.values())).shape if continuous else (1, 4000)
+    cont = {k: jnp.asarray(v) for k, v in continuous.items()}
+    per_combo = _log_likelihood_per_combo(spec, cont).sum(-1) + spec.log_weights
+    per_combo = jnp.broadcast_to(per_combo, (*shape, len(spec.log_weights)))
+    combo = jax.random.categorical(key, per_combo, axis=-1)
+    probs = np.asarray(jax.nn.softmax(per_combo, axis=-1)).reshape(-1, len(spec.log_weights))
+    a = {**{k: jnp.broadcast_to(v, shape) for k, v in spec.fixed.items()}, **cont,
+         **{k: v[combo] for k, v in spec.discrete_values.items()}}
+    outputs = spec.model(a)
+    draws = {k: np.asarray(v, np.float64) for k, v in {**a, **outputs}.items()}
+    # Rao-Blackwellised posterior probability of each discrete value: mean conditional probability.
+    mean_probs = probs.mean(axis=0)
+    discrete_posterior = {}
+    for name, values in spec.discrete_values.items():
+        table: dict[float, float] = {}
+        for value, p in zip(np.asarray(values), mean_probs):
+            table[float(value)] = table.get(float(value), 0.0) + float(p)
+        discrete_posterior[name] = table
+    return draws, discrete_posterior
+
+
+def _sample_dataset(draws: dict, attrs: dict | None = None) -> xr.Dataset:
+    chains, n = next(iter(draws.values())).shape
+    return xr.Dataset({k: (("chain", "draw"), v) for k, v in draws.items()},
+                      coords={"chain": np.arange(chains), "draw": np.arange(n)}, attrs=attrs or {})
+
+
+def _obs_name(i: int, obs: Observation) -> str:
+    return f"obs{i}_{obs.quantity}"
+
+
+def _datatree(priors: PriorSet, spec: _Spec, draws: dict, prior_tree: xr.DataTree) -> xr.DataTree:
+    a = {k: jnp.asarray(draws[k], jnp.float32) for k in priors}
+    values = {**a, **spec.model(a)}
+    log_lik = {_obs_name(i, o): np.asarray(observation_log_density(o, values[o.quantity]), np.float64)
+               for i, o in enumerate(spec.observations)}
+    log_prior = {k: np.asarray(priors[k].dist.log_prob(a[k]), np.float64)
+                 for k in priors.uncertain}
+    observed = xr.Dataset({_obs_name(i, o): xr.DataArray(o.value, attrs={
+        "quantity": o.quantity, "noise": o.noise, "sigma": o.sigma, "source": o.source,
+        "date": o.date, "tag": o.tag}) for i, o in enumerate(spec.observations)})
+    posterior = _sample_dataset(draws, {"priors_name": priors.name, "priors_path": priors.path or "",
+                                        "priors_sha256": priors.sha256 or ""})
+    for name in posterior.data_vars:
+        posterior[name].attrs = dict(prior_tree["prior"][name].attrs) if name in prior_tree["prior"] else {}
+    return xr.DataTree.from_dict({
+        "prior": prior_tree["prior"].to_dataset(), "posterior": posterior,
+        "observed_data": observed, "log_likelihood": _sample_dataset(log_lik),
+        "log_prior": _sample_dataset(log_prior)})
+
+
+def _varying(tree: xr.DataTree, group: str) -> list[str]:
+    data = tree[group]
+    return [k for k in data.data_vars if float(data[k].std()) > 0]
+
+
+def _mcmc_diagnostics(tree: xr.DataTree, priors: PriorSet) -> dict:
+    names = [k for k in _varying(tree, "posterior") if not (k in priors and priors[k].dist.discrete)]
+    if not names:
+        return {"r_hat_max": None, "ess_bulk_min": None}
+    rhat = az.rhat(tree, group="posterior", var_names=names)
+    ess = az.ess(tree, group="posterior", var_names=names, method="bulk")
+    rhat_values = [float(rhat[k]) for k in names]
+    ess_values = [float(ess[k]) for k in names]
+    return {"r_hat_max": float(np.nanmax(rhat_values)), "ess_bulk_min": float(np.nanmin(ess_values))}
+
+
+def _sensitivity(tree: xr.DataTree, priors: PriorSet) -> list[dict]:
+    """Power-scaling sensitivity (ArviZ ``psense``) of each varying posterior variable.
+
+    Diagnosis as in ``psense_summary``: both sensitivities >= 0.05 is a potential prior-data
+    conflict; a sensitive prior with a weak likelihood is a strong prior. (``psense`` is called
+    per component, not ``psense_summary``, which logs a banner to stderr.)"""
+    names = _varying(tree, "posterior")
+    try:
+        prior = az.psense(tree, var_names=names, group="prior")
+        likelihood = az.psense(tree, var_names=names, group="likelihood")
+    except Exception as err:  # too few distinct draws for PSIS: say so, do not fail the update
+        return [{"name": "psense", "diagnosis": f"not computed ({type(err).__name__}: {err})"}]
+    rows = []
+    for name in names:
+        p, lik = float(prior[name]), float(likelihood[name])
+        if p >= PSENSE_THRESHOLD and lik >= PSENSE_THRESHOLD:
+            diagnosis = "potential prior-data conflict"
+        elif p > PSENSE_THRESHOLD > lik:
+            diagnosis = "potential strong prior / weak likelihood"
+        else:
+            diagnosis = "ok"
+        rows.append({"name": name, "prior": round(p, 3), "likelihood": round(lik, 3),
+                     "diagnosis": diagnosis})
+    return rows
+
+
+def _warnings(result: UpdateResult) -> list[str]:
+    d = result.diagnostics
+    out = []
+    if d.get("r_hat_max") is not None and not d["r_hat_max"] <= RHAT_MAX:
+        out.append(f"r_hat = {d['r_hat_max']:.3f} > {RHAT_MAX}: the chains disagree; the posterior "
+                   "is not trustworthy (more --samples, or check the evidence)")
+    if d.get("divergences"):
+        out.append(f"{d['divergences']} divergent transitions: the posterior may be biased")
+    return out
