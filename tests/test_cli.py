@@ -36,7 +36,7 @@ def test_report_writes_markdown_json_and_draws(report_dir):
     for heading in ("Headline intervals", "every output", "Assumptions", "reproduced", "Run facts"):
         assert heading in markdown
     assert "**NO**" in markdown  # the article's inconsistent fleet lines
-    assert "Sensitivity" in markdown and "What to pin down next" in markdown
+    assert "What drives the uncertainty" in markdown and "What to pin down next" in markdown
     assert set(doc["tornado"]["outputs"]) == set(doc["sobol"]["outputs"]) == set(doc["headline"])
     assert doc["pin_down_next"]["fleet_gpus"][0]["rank"] == 1
 

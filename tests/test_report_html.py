@@ -65,7 +65,8 @@ def test_report_directory_holds_html_markdown_json_figures(report_dir):
     doc = json.loads((report_dir / "summary.json").read_text())
     figures = {p.stem for p in (report_dir / "figures").iterdir()}
     assert figures == ({f"dist_{n}" for n in doc["headline"]}
-                       | {f"prior_{n}" for n in doc["assumptions"]})
+                       | {f"prior_{n}" for n in doc["assumptions"]}
+                       | {f"tornado_{n}" for n in doc["headline"]})
     manifest = json.loads((report_dir / "manifest.json").read_text())
     assert "report.html" in manifest["files"] and "figures/dist_fleet_gpus.svg" in manifest["files"]
 
@@ -76,7 +77,7 @@ def test_html_is_self_contained(report_dir):
     assert "script" not in tags and "link" not in tags and "iframe" not in tags
     images = [attrs for tag, attrs in page.tags if tag == "img"]
     doc = json.loads((report_dir / "summary.json").read_text())
-    assert len(images) == len(doc["headline"]) + len(doc["assumptions"])
+    assert len(images) == 2 * len(doc["headline"]) + len(doc["assumptions"])
     for attrs in images:
         assert attrs["src"].startswith("data:image/svg+xml;base64,") and attrs["alt"]
         svg = base64.b64decode(attrs["src"].split(",", 1)[1]).decode("utf-8")
@@ -96,7 +97,7 @@ def test_html_and_markdown_give_the_sections_in_the_issue_order(report_dir):
     numbered = [h for h in headings if h[:1].isdigit()]
     assert [h.startswith(s) for h, s in zip(numbered, starts)] == [True] * len(starts)
     assert len(numbered) == len(starts)
-    assert "not computed" in markdown  # no sensitivity results in this branch's summary
+    assert "not computed" not in markdown and "Tornado chart of" in markdown
     for line in markdown.splitlines():
         if line.startswith("![") and "](figures/" in line:
             assert (report_dir / line.split("](", 1)[1].split(")", 1)[0]).is_file()
@@ -178,7 +179,7 @@ def test_every_image_decodes_with_a_size(loaded, report_dir):
         "return Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight,"
         " i.getBoundingClientRect().width])")
     doc = json.loads((report_dir / "summary.json").read_text())
-    assert len(sizes) == len(doc["headline"]) + len(doc["assumptions"])
+    assert len(sizes) == 2 * len(doc["headline"]) + len(doc["assumptions"])
     for complete, natural_width, natural_height, shown_width in sizes:
         assert complete and natural_width > 0 and natural_height > 0 and shown_width > 0
 
