@@ -148,3 +148,18 @@ def test_out_that_is_a_file_is_refused(tmp_path):
     result = run_cli("report", "--samples", "1000", "--out", str(target))
     assert result.returncode == 2 and "not a directory" in result.stderr
     assert target.read_text() == "keep me"
+
+
+def test_same_priors_seed_and_version_give_identical_summary_numbers(tmp_path):
+    docs = []
+    for name in ("a", "b"):
+        result = run_cli("report", "--samples", "3000", "--seed", "11", "--out", str(tmp_path / name))
+        assert result.returncode == 0, result.stderr
+        doc = json.loads((tmp_path / name / "summary.json").read_text())
+        doc["run"].pop("wall_seconds")
+        docs.append(doc)
+    assert docs[0] == docs[1]
+    run = docs[0]["run"]
+    assert docs[0]["seed"] == 11 and docs[0]["samples"] == 3000 and len(docs[0]["priors"]["sha256"]) == 64
+    assert {"sora-uq", "jax", "numpyro", "arviz", "xarray", "python"} <= set(run["versions"])
+    assert docs[0]["command"][:2] == ["sora-uq", "report"] and "--seed" in docs[0]["command"]

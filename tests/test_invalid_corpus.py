@@ -44,3 +44,22 @@ def test_invalid_prior_file(path, tmp_path):
 def test_syntax_error_gives_the_line():
     result = run_cli("priors", "validate", str(CORPUS / "syntax-error.toml"))
     assert "(at line " in result.stderr
+
+
+EVIDENCE_FILES = sorted((CORPUS / "evidence").glob("*.toml"))
+
+
+def test_evidence_corpus_is_complete():
+    assert len(EVIDENCE_FILES) >= 8
+
+
+@pytest.mark.parametrize("path", EVIDENCE_FILES, ids=lambda p: p.stem)
+def test_invalid_evidence_file(path, tmp_path):
+    out = tmp_path / "new.toml"
+    result = run_cli("update", "--priors", "article", "--evidence", str(path), "--out", str(out))
+    assert result.returncode == 2
+    message = result.stderr.strip()
+    assert len(message.splitlines()) == 1, message
+    assert message.startswith(f"sora-uq: error: {path}"), message
+    assert expected_message(path) in message
+    assert list(tmp_path.iterdir()) == []
