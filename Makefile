@@ -27,6 +27,10 @@ $(STAMP): pyproject.toml
 report: $(STAMP)
 	$(BIN)/sora-uq report --priors priors/article.toml --out reports/article
 
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/run.py
+
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 

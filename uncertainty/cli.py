@@ -98,17 +98,22 @@ def cmd_compare(args) -> int:
     return 0
 
 
+def _add_run_options(parser, draws: str, out: str, json_file: str) -> None:
+    """--samples, --seed, --out, --force and --json, shared by the commands that simulate."""
+    parser.add_argument("--samples", type=_samples, default=None, help=f"{draws} (default: 400000)")
+    parser.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
+    parser.add_argument("--out", help=f"output directory (default: {out})")
+    parser.add_argument("--force", action="store_true",
+                        help="replace an existing directory the tool did not write")
+    parser.add_argument("--json", action="store_true", help=f"print {json_file} to stdout")
+
+
 def _add_compare(commands) -> None:
     compare = commands.add_parser("compare", help="the headline outputs under several prior files")
     compare.add_argument("--priors", action="append", metavar="PATH|NAME",
                          help="a prior file or name; give it two or more times")
-    compare.add_argument("--samples", type=_samples, default=None,
-                         help="Monte Carlo draws per prior set (default: 400000)")
-    compare.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
-    compare.add_argument("--out", help="output directory (default: reports/compare)")
-    compare.add_argument("--force", action="store_true",
-                         help="replace an existing directory the tool did not write")
-    compare.add_argument("--json", action="store_true", help="print compare.json to stdout")
+    _add_run_options(compare, draws="Monte Carlo draws per prior set", out="reports/compare",
+                     json_file="compare.json")
     compare.set_defaults(func=cmd_compare)
 
 
@@ -371,13 +376,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser("report", help="simulate and write an interval report")
     report.add_argument("--priors", default="article", help="prior file path or name (default: article)")
-    report.add_argument("--samples", type=_samples, default=None,
-                        help="number of Monte Carlo draws (default: 400000)")
-    report.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
-    report.add_argument("--out", help="output directory (default: reports/<priors name>)")
-    report.add_argument("--force", action="store_true",
-                        help="replace an existing directory the tool did not write")
-    report.add_argument("--json", action="store_true", help="print summary.json to stdout")
+    _add_run_options(report, draws="number of Monte Carlo draws", out="reports/<priors name>",
+                     json_file="summary.json")
     report.add_argument("--gpu", metavar="NAME", help="GPU from the catalogue (H100, H200, B200, "
                         "GB200; NAME:fp8 for the FP8 peak), replacing the file's gpu_peak_flops")
     report.set_defaults(func=cmd_report)

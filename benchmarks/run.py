@@ -1,0 +1,80 @@
+"""Run every benchmark and write benchmarks/RESULTS.md (what `make bench` does).
+
+Each ``benchmarks/bench_*.py`` module has ``run() -> str``, a Markdown section; this script
+imports whichever exist, in name order, and puts their sections under a header that says on
+what machine, with what versions, they were measured. Timings are medians of repeated runs.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import platform
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PACKAGES = ("sora-uq", "jax", "jaxlib", "numpy", "scipy", "arviz", "xarray", "numpyro", "squigglepy",
+            "SALib")
+
+
+def machine() -> list[str]:
+    """CPU model, cores, memory and load, read from the operating system."""
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        kib = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                       if line.startswith("MemTotal")))
+        memory = f"{kib / 2**20:.1f} GiB"
+    except (OSError, StopIteration):
+        memory = "unknown"
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    return [f"- CPU: {cpu}, {cores} cores available to this process, {memory} memory",
+            f"- OS: {platform.platform()}; Python {platform.python_version()}",
+            f"- load average when the benchmarks started (1, 5, 15 min): {load} "
+            f"(the machine is shared: a load above the core count slows every timing below)"]
+
+
+def versions() -> str:
+    found = []
+    for name in PACKAGES:
+        try:
+            found.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            found.append(f"{name} (not installed)")
+    return "- versions: " + ", ".join(found)
+
+
+def modules() -> list[Path]:
+    return sorted(HERE.glob("bench_*.py"))
+
+
+def main() -> int:
+    started = time.perf_counter()
+    header = ["# Benchmarks", "", "Written by `make bench` (`python benchmarks/run.py`); every number "
+              "below was measured in that run.", "", "## Machine", "", *machine(), versions(), ""]
+    sections = []
+    sys.path.insert(0, str(HERE))
+    for path in modules():
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        print(f"running {path.name} ...", file=sys.stderr, flush=True)
+        t = time.perf_counter()
+        sections.append(module.run().rstrip() + "\n")
+        print(f"  {path.name}: {time.perf_counter() - t:.0f} s", file=sys.stderr, flush=True)
+    footer = [f"\n_All benchmarks: {time.perf_counter() - started:.0f} s wall time; load average at "
+              f"the end: {', '.join(f'{v:.1f}' for v in os.getloadavg())}._\n"]
+    (HERE / "RESULTS.md").write_text("\n".join(header) + "\n" + "\n".join(sections) + "\n".join(footer))
+    print(f"wrote {HERE / 'RESULTS.md'}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
