@@ -18,13 +18,13 @@ from __future__ import annotations
 import datetime
 import difflib
 import hashlib
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Iterable, Mapping
 
 from .errors import PriorError, UserError
+from .families import _number  # the same number rule as prior files
 from .model import ASSUMPTIONS, OUTPUTS
 from .priors import read_toml
 
@@ -68,14 +68,6 @@ class EvidenceSet:
     path: str | None = None
     sha256: str | None = None
     meta: Mapping = field(default_factory=dict, repr=False)
-
-
-def _number(value, where: str, key: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise PriorError(f"{where}: '{key}' must be a number, got {value!r}")
-    if not math.isfinite(value):
-        raise PriorError(f"{where}: '{key}' must be finite, got {value}")
-    return float(value)
 
 
 def _text(value, where: str, key: str) -> str:
