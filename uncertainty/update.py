@@ -54,7 +54,6 @@ from . import __version__
 from .errors import UserError
 from .evidence import EvidenceSet, Observation
 from .families import Family
-from .model import compute_outputs
 from .priors import PriorSet
 from .simulate import simulate
 
@@ -297,7 +296,7 @@ def update(priors: PriorSet, evidence: Sequence[EvidenceSet], *, method: str = "
         and ``log_prior``, dims ``("chain", "draw")``.
     """
     if model is None:  # the prior set's own model: attention, platforms and costs included
-        model = priors.model if priors.path else compute_outputs
+        model = priors.model
     if getattr(priors, "correlations", None):
         raise UserError(f"{priors.path}: update does not yet support [correlations] in the parent "
                         "priors (the NUTS prior density would ignore the copula); remove them or "
