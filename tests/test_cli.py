@@ -30,8 +30,9 @@ def test_report_writes_markdown_json_and_draws(report_dir):
         assert 0 <= stats["article_percentile"] <= 1
     tree = xr.open_datatree(report_dir / "draws.nc")
     assert tree["prior"]["fleet_gpus"].shape == (1, 20000)
-    assert doc["outputs"]["fleet_gpus"]["median"] == pytest.approx(
-        float(tree["prior"]["fleet_gpus"].median()), rel=1e-9)
+    fleet = doc["outputs"]["fleet_gpus"]  # streamed: within its stated bound of the exact median
+    assert fleet["median"] == pytest.approx(float(tree["prior"]["fleet_gpus"].median()),
+                                            rel=fleet["quantile_bound"])
     markdown = (report_dir / "report.md").read_text()
     for heading in ("Headline intervals", "every output", "Assumptions", "reproduced", "Run facts"):
         assert heading in markdown

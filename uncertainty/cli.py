@@ -31,6 +31,7 @@ from .errors import UserError
 
 EXIT_BAD_INPUT = 2
 MAX_SAMPLES = 10**9
+DEFAULT_RTOL = 0.005  # the same as uncertainty.stream.DEFAULT_RTOL (not imported: JAX loads slowly)
 
 
 def _samples(text: str) -> int:
@@ -70,19 +71,68 @@ def cmd_reproduce(args) -> int:
 
 
 def cmd_report(args) -> int:
+    from .distributed import initialize
     from .priors import resolve_priors_path
+
+    joined = initialize(args.coordinator, args.num_processes, args.process_id)
     from .report import headline_table, run_report
 
+    if args.samples is not None and args.rtol is not None:
+        raise UserError("give --samples (a fixed number of draws) or --rtol (draw until the "
+                        "error is small enough), not both")
     path = resolve_priors_path(args.priors)
     out = Path(args.out) if args.out else Path("reports") / _report_name(path, args.gpu)
+    rtol = args.rtol if args.rtol is not None else DEFAULT_RTOL
     doc = run_report(str(path), out, samples=args.samples, seed=args.seed, force=args.force,
-                     gpu=args.gpu)
+                     gpu=args.gpu, rtol=rtol, sampler=args.sampler, max_samples=args.max_samples,
+                     progress=None if args.quiet else Progress(), write=_writes(joined))
+    if not _writes(joined):
+        return 0
     if args.json:
         print(json.dumps(doc, indent=1))
     else:
         print(headline_table(doc))
         print(f"\nwrote {out}/ (report.html, report.md, summary.json, figures/, draws.nc)")
     return 0
+
+
+def _writes(joined: bool) -> bool:
+    """In a multi-host run every process computes the summary; only process 0 writes it."""
+    if not joined:
+        return True
+    import jax
+
+    return jax.process_index() == 0
+
+
+class Progress:
+    """One line on stderr, redrawn in place: draws so far and the error reached. Silent when
+    stderr is not a terminal, and during the first seconds (short runs print nothing)."""
+
+    def __init__(self, after_seconds: float = 2.0, stream=None):
+        import time
+
+        self._clock = time.perf_counter
+        self._start = self._clock()
+        self._after = after_seconds
+        self._stream = stream or sys.stderr
+        self._error = None
+        self._shown = False
+
+    def __call__(self, draws: int, error: float | None) -> None:
+        self._error = error if error is not None else self._error
+        elapsed = self._clock() - self._start
+        if elapsed < self._after or not self._stream.isatty():
+            return
+        reached = f", relative MCSE {100 * self._error:.2f}%" if self._error is not None else ""
+        self._stream.write(f"\rdrawing: {draws:,} draws{reached}, {draws / elapsed:,.0f} draws/s ")
+        self._stream.flush()
+        self._shown = True
+
+    def close(self) -> None:
+        if self._shown:
+            self._stream.write("\n")
+            self._stream.flush()
 
 
 def cmd_compare(args) -> int:
@@ -98,14 +148,46 @@ def cmd_compare(args) -> int:
     return 0
 
 
-def _add_run_options(parser, draws: str, out: str, json_file: str) -> None:
+def _add_run_options(parser, draws: str, out: str, json_file: str,
+                     samples_default: str = "400000") -> None:
     """--samples, --seed, --out, --force and --json, shared by the commands that simulate."""
-    parser.add_argument("--samples", type=_samples, default=None, help=f"{draws} (default: 400000)")
+    parser.add_argument("--samples", type=_samples, default=None,
+                        help=f"{draws} (default: {samples_default})")
     parser.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
     parser.add_argument("--out", help=f"output directory (default: {out})")
     parser.add_argument("--force", action="store_true",
                         help="replace an existing directory the tool did not write")
     parser.add_argument("--json", action="store_true", help=f"print {json_file} to stdout")
+
+
+def _rtol(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not 1e-5 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be a relative error from 1e-5 to below 1, got {text}")
+    return value
+
+
+def _add_scale_options(parser) -> None:
+    """Adaptive stopping, the sampler, progress, and joining a multi-host run."""
+    parser.add_argument("--rtol", type=_rtol, default=None,
+                        help=f"draw until the Monte Carlo standard error of the 5%%, 50%% and 95%% "
+                             f"quantiles of the headline outputs is at most this, relative "
+                             f"(default: {DEFAULT_RTOL}; ignored with --samples)")
+    parser.add_argument("--max-samples", type=_samples, default=MAX_SAMPLES,
+                        help="stop an --rtol run here even if not converged (default: 1e9)")
+    parser.add_argument("--sampler", choices=("mc", "qmc"), default="mc",
+                        help="mc: Monte Carlo; qmc: scrambled Sobol points, 16 randomised "
+                             "replicates for the error estimate (default: mc)")
+    parser.add_argument("--quiet", action="store_true", help="no progress line on stderr")
+    group = parser.add_argument_group(
+        "multi-host", "join a jax.distributed run (or set JAX_COORDINATOR_ADDRESS and let JAX "
+        "read the cluster); every process runs the same command, process 0 writes")
+    group.add_argument("--coordinator", metavar="HOST:PORT", help="address of process 0")
+    group.add_argument("--num-processes", type=int, metavar="N", help="number of processes")
+    group.add_argument("--process-id", type=int, metavar="I", help="this process's rank, 0..N-1")
 
 
 def _add_compare(commands) -> None:
@@ -376,11 +458,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser("report", help="simulate and write an interval report")
     report.add_argument("--priors", default="article", help="prior file path or name (default: article)")
-    _add_run_options(report, draws="number of Monte Carlo draws", out="reports/<priors name>",
-                     json_file="summary.json")
+    _add_run_options(report, draws="a fixed number of draws", out="reports/<priors name>",
+                     json_file="summary.json", samples_default="as many as --rtol needs")
     report.add_argument("--gpu", metavar="NAME", help="GPU from the catalogue (H100, H200, B200, "
                         "GB200; NAME:fp8 for the FP8 peak), replacing the file's gpu_peak_flops")
-    report.set_defaults(func=cmd_report)
+    _add_scale_options(report)
+    report.set_defaults(func=cmd_report, adaptive=True)
 
     _add_compare(commands)
 
@@ -409,7 +492,7 @@ def main(argv: list[str] | None = None) -> int:
         if not getattr(args, "func", None):
             parser.print_help()
             return EXIT_BAD_INPUT
-        if getattr(args, "samples", "unset") is None:
+        if getattr(args, "samples", "unset") is None and not getattr(args, "adaptive", False):
             from .simulate import DEFAULT_SAMPLES
 
             args.samples = DEFAULT_SAMPLES

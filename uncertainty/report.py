@@ -31,15 +31,16 @@ from .reproduce import reproduction_table
 from .sections import (REPORT_SECTIONS, headline_table_block, report_intro, report_title,
                        reproduction_block)
 from .sensitivity import pin_down_next, sobol_document, top_driver_check, tornado
-from .simulate import simulate
-from .summary import headline_mcse, summarize
+from .simulate import CHUNK_SIZE, to_datatree
+from .stream import BINS, DEFAULT_RTOL, MAX_SAMPLES, StreamResult, stream
+from .summary import article_figures, headline_mcse, summarize_stream
 
 # Base points of the report's Sobol indices. Compilation, not the 139k model runs, is most of
 # their ~3 s of CPU; at 2^13 the headline indices' 95% intervals are about +-0.01 wide
 # (`sora-uq sobol --n` goes further).
 REPORT_SOBOL_N = 2**13
 
-__all__ = ["run_report", "summary_document", "render_markdown", "render_html", "headline_table",
+__all__ = ["run_report", "repeat_command", "summary_document", "render_markdown", "render_html", "headline_table",
            "reproduction_markdown", "report_figures", "write_figures"]
 
 def _versions() -> dict:
@@ -73,27 +74,45 @@ def _structure(priors: PriorSet) -> dict:
     }
 
 
-def summary_document(priors: PriorSet, tree: xr.DataTree, seed: int, samples: int,
-                     wall_seconds: float, gpu: str | None = None) -> dict:
+def summary_document(priors: PriorSet, result: StreamResult, wall_seconds: float,
+                     command: list[str]) -> dict:
     """Everything in ``summary.json``: enough on its own to repeat the run.
 
-    ``gpu`` is the ``--gpu`` choice that overrode the file, if any (for the repeat command)."""
-    stats = summarize(tree)
+    ``result`` is the streamed run (:func:`uncertainty.stream.stream`); ``command`` repeats it."""
+    stats = summarize_stream(result)
     return {
         "priors": {"name": priors.name, "path": priors.path, "sha256": priors.sha256},
-        "seed": seed,
-        "samples": samples,
-        "command": ["sora-uq", "report", "--priors", str(priors.path), "--samples", str(samples),
-                    "--seed", str(seed)] + (["--gpu", gpu] if gpu else []),
+        "seed": result.seed,
+        "samples": result.n,
+        "command": command,
         "structure": _structure(priors),
         "headline": list(HEADLINE),
         "outputs": stats,
         "headline_max_relative_mcse_q05_q95": headline_mcse(stats),
+        "headline_max_relative_mcse": float(result.relative_mcse(HEADLINE)),
         "assumptions": _assumption_rows(priors),
         "reproduction": reproduction_table(),
-        **_sensitivity(priors, seed),
-        "run": {"device": tree["prior"].attrs["device"], "sampler": tree["prior"].attrs["sampler"],
-                "wall_seconds": round(wall_seconds, 2), "versions": _versions()},
+        **_sensitivity(priors, result.seed),
+        "run": _run_facts(result, wall_seconds),
+    }
+
+
+def _run_facts(result: StreamResult, wall_seconds: float) -> dict:
+    converged = bool(result.rtol is None or result.relative_mcse(HEADLINE) <= result.rtol)
+    sampler = ("quasi-Monte Carlo: scrambled Sobol points (scipy.stats.qmc) through each prior's "
+               f"icdf, {result.replicates} independent scramblings" if result.sampler == "qmc" else
+               "Monte Carlo: jax.random (threefry) uniforms through each prior's icdf, "
+               f"chunks of {CHUNK_SIZE}")
+    return {
+        "device": jax.devices()[0].platform, "devices": result.devices,
+        "processes": result.processes, "sampler": sampler, "rtol": result.rtol,
+        "converged": converged,
+        "checks": [{"samples": n, "max_relative_mcse": round(float(e), 6)}
+                   for n, e in result.history],
+        "quantile_method": (f"log-space histograms of {BINS} bins per output, interpolated; "
+                            "each quantile within its stated bound of the exact one"),
+        "kept_draws": len(next(iter(result.kept.values()))),
+        "wall_seconds": round(wall_seconds, 2), "versions": _versions(),
     }
 
 
@@ -161,16 +180,38 @@ def write_figures(staging: Path, figures: Mapping[str, Figure]) -> dict[str, str
     return svgs
 
 
-def run_report(priors_path: str, out: Path, samples: int, seed: int, force: bool = False,
-               gpu: str | None = None) -> dict:
-    """Load priors, simulate, summarise and write the report directory; return the summary.
+def repeat_command(priors: PriorSet, seed: int, samples: int | None, rtol: float | None,
+                   sampler: str, gpu: str | None) -> list[str]:
+    """The command line that repeats a report run."""
+    size = ["--samples", str(samples)] if samples else ["--rtol", str(rtol)]
+    return (["sora-uq", "report", "--priors", str(priors.path), *size, "--seed", str(seed)]
+            + (["--sampler", sampler] if sampler != "mc" else []) + (["--gpu", gpu] if gpu else []))
 
-    ``gpu`` (``NAME`` or ``NAME:fp8``) replaces the file's GPU by a catalogue entry."""
+
+def run_report(priors_path: str, out: Path, samples: int | None, seed: int, force: bool = False,
+               gpu: str | None = None, rtol: float | None = DEFAULT_RTOL, sampler: str = "mc",
+               max_samples: int = MAX_SAMPLES, progress=None, write: bool = True) -> dict:
+    """Load priors, draw (a fixed ``samples``, or until the headline quantiles' relative MCSE is
+    at most ``rtol``), summarise and write the report directory; return the summary.
+
+    ``gpu`` (``NAME`` or ``NAME:fp8``) replaces the file's GPU by a catalogue entry.
+    ``progress`` is called as draws accumulate (see :func:`uncertainty.stream.stream`); with
+    ``write=False`` (the other processes of a multi-host run) nothing is written."""
     started = time.perf_counter()
     priors = load_priors(priors_path, gpu=gpu)
-    check_output_directory(out, force)  # refuse before the work, not after
-    tree = simulate(priors, n=samples, seed=seed)
-    doc = summary_document(priors, tree, seed, samples, time.perf_counter() - started, gpu)
+    if write:
+        check_output_directory(out, force)  # refuse before the work, not after
+    try:
+        result = stream(priors, seed=seed, n=samples, rtol=rtol, max_n=max_samples,
+                        sampler=sampler, figures=article_figures(), progress=progress)
+    finally:
+        getattr(progress, "close", lambda: None)()
+    tree = to_datatree(result.kept, priors, seed=seed, seconds=result.seconds,
+                       total=result.n, sampler=result.sampler)
+    command = repeat_command(priors, seed, samples, rtol, sampler, gpu)
+    doc = summary_document(priors, result, time.perf_counter() - started, command)
+    if not write:
+        return doc
     figures = report_figures(doc, tree)
     with output_directory(out, force) as staging:
         svgs = write_figures(staging, figures)

@@ -41,9 +41,13 @@ def report_title(doc: dict) -> str:
     return f"Sora compute: interval report for priors `{doc['priors']['name']}`"
 
 
+def _draw_kind(doc: dict) -> str:
+    return "quasi-Monte Carlo" if doc["run"]["sampler"].startswith("quasi") else "Monte Carlo"
+
+
 def report_intro(doc: dict, description: str = "") -> list[Text]:
     lede = (f"Priors `{doc['priors']['name']}`" + (f": {description}. " if description else ". ")
-            + f"{doc['samples']:,} Monte Carlo draws, seed {doc['seed']}. Every number is a "
+            + f"{doc['samples']:,} {_draw_kind(doc)} draws, seed {doc['seed']}. Every number is a "
             "distribution over the article's chain of guesses; intervals are equal-tailed "
             "credible intervals (ETI) unless marked HDI.")
     return [Text(lede)]
@@ -221,30 +225,47 @@ def _mcse_table(doc: dict) -> Table:
         cells = [f"{format_value(value)} ± {format_value(error)} ({100 * error / value:.2f}%)"
                  for value, error in ((s["eti_90"][0], s["mcse_q05"]), (s["median"], s["mcse_median"]),
                                       (s["eti_90"][1], s["mcse_q95"]))]
-        rows.append([_label(name), *cells, f"{s['ess']:,.0f}"])
-    return Table(["output", "5% quantile", "median", "95% quantile", "ESS"], rows,
-                 caption="Each reported quantile ± its Monte Carlo standard error (ArviZ).")
+        bound = s.get("quantile_bound")
+        rows.append([_label(name), *cells, f"{s['ess']:,.0f}",
+                     f"{100 * bound:.2f}%" if bound is not None else "exact"])
+    return Table(["output", "5% quantile", "median", "95% quantile", "ESS", "histogram bound"],
+                 rows, caption="Each reported quantile ± its Monte Carlo standard error, and the "
+                 "largest error the streamed histogram can add to a reported quantile (relative).")
 
 
 def run_facts(doc: dict, figures: Collection[str]) -> Section:
-    mcse = doc["headline_max_relative_mcse_q05_q95"]
-    target = f"{100 * MCSE_TARGET:.0f}% target"
-    mcse_words = (f"{100 * mcse:.2f}%, under the {target}" if mcse < MCSE_TARGET
-                  else f"{100 * mcse:.2f}%, ABOVE the {target}: raise --samples")
     run = doc["run"]
+    mcse = doc.get("headline_max_relative_mcse", doc["headline_max_relative_mcse_q05_q95"])
+    target = run.get("rtol") or MCSE_TARGET
+    words = f"{100 * target:.2f}% target"
+    mcse_words = (f"{100 * mcse:.2f}%, within the {words}" if mcse <= target
+                  else f"{100 * mcse:.2f}%, ABOVE the {words}: raise --max-samples or --samples")
     return Section("run", "6. Run facts", [
         Bullets([
             f"priors file: `{doc['priors']['path']}`",
             f"priors sha256: `{doc['priors']['sha256']}`",
             f"seed {doc['seed']}; {doc['samples']:,} draws ({run['sampler']})",
             f"device: {run['device']}; wall time {run['wall_seconds']} s",
-            f"largest relative Monte Carlo standard error of a headline 5% or 95% quantile: "
-            f"{mcse_words}",
+            f"largest relative Monte Carlo standard error of a headline 5%, 50% or 95% "
+            f"quantile: {mcse_words}",
+            *_stream_facts(run),
             "versions: " + ", ".join(f"{k} {v}" for k, v in run["versions"].items()),
             f"repeat with: `{' '.join(doc['command'])}`",
         ]),
         _mcse_table(doc),
     ])
+
+
+def _stream_facts(run: dict) -> list[str]:
+    """How the draws were summarised (streamed runs; absent from older summary files)."""
+    if "quantile_method" not in run:
+        return []
+    checks = ", ".join(f"{c['samples']:,} ({100 * c['max_relative_mcse']:.2f}%)"
+                       for c in run["checks"])
+    return [f"{run['devices']} device(s), {run['processes']} process(es); error checked at "
+            f"{checks}",
+            f"quantiles: {run['quantile_method']}; figures and draws.nc keep the first "
+            f"{run['kept_draws']:,} draws"]
 
 
 def all_outputs(doc: dict, figures: Collection[str]) -> Section:

@@ -19,7 +19,7 @@ import xarray as xr
 from .model import ALL_OUTPUTS, HEADLINE
 from .reproduce import article_data
 
-__all__ = ["summarize", "article_figures", "headline_mcse", "format_value", "percentile_words"]
+__all__ = ["summarize", "summarize_stream", "article_figures", "headline_mcse", "format_value", "percentile_words"]
 
 GROUP = "prior"
 
@@ -78,6 +78,52 @@ def summarize(tree: xr.DataTree, names: tuple[str, ...] | None = None) -> dict[s
                                           if figure and len(figure) == 2 else None),
         }
     return stats
+
+
+def summarize_stream(result, names: tuple[str, ...] | None = None) -> dict[str, dict]:
+    """The same statistics as :func:`summarize`, from a streamed run
+    (:class:`~uncertainty.stream.StreamResult`), so a report does not care which it got.
+
+    Quantiles and intervals come from the run's histograms: each is within
+    ``quantile_bound`` (relative) of the exact quantile of the draws. The MCSE is ArviZ's rule for
+    independent draws (plain MC) or the spread of the randomised replicates (QMC); ``ess`` is the
+    number of draws for plain MC, and for QMC the number of plain MC draws that would give the
+    same MCSE of the median."""
+    names = tuple(n for n in (names or tuple(ALL_OUTPUTS)) if n in result.grid.names)
+    figures = article_figures()
+    stats = {}
+    for name in names:
+        q05, q25, median, q75, q95 = (float(v) for v in
+                                      result.quantile(name, [0.05, 0.25, 0.5, 0.75, 0.95]))
+        mean, sd = result.mean_sd(name)
+        mcse = {p: result.mcse(name, p) for p in (0.05, 0.5, 0.95)}
+        bounds = result.bound(name, [0.05, 0.25, 0.5, 0.75, 0.95])
+        if not result.grid.log[result.grid.names.index(name)]:  # absolute on a linear grid
+            bounds = bounds / np.maximum(np.abs([q05, q25, median, q75, q95]), 1e-300)
+        figure = figures.get(name)
+        stats[name] = {
+            "mean": mean, "sd": sd, "median": median,
+            "eti_50": [q25, q75], "eti_90": [q05, q95],
+            "hdi_90": list(result.hdi(name, 0.9)),
+            "mcse_median": mcse[0.5], "mcse_q05": mcse[0.05], "mcse_q95": mcse[0.95],
+            "ess": _stream_ess(result, name, mcse[0.5]),
+            "quantile_bound": float(np.max(bounds)),
+            "article_value": figure[0] if figure else None,
+            "article_percentile": result.share_below(name, figure[0]) if figure else None,
+            "article_range": list(figure) if figure and len(figure) == 2 else None,
+            "article_range_percentiles": ([result.share_below(name, v) for v in figure]
+                                          if figure and len(figure) == 2 else None),
+        }
+    return stats
+
+
+def _stream_ess(result, name: str, mcse_median: float) -> float:
+    if result.replicates == 1 or mcse_median <= 0:
+        return float(result.n)
+    step = math.sqrt(0.25 / result.n)
+    low, high = result.quantile(name, [0.5 - step, 0.5 + step])
+    plain = float(high - low) / 2  # what plain MC's MCSE would be at this n
+    return float(result.n * (plain / mcse_median) ** 2)
 
 
 def _percentile(draws: np.ndarray, value: float) -> float:

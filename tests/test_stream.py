@@ -1,0 +1,141 @@
+"""Streaming: histogram quantiles within their stated bound, exact moments and shares, adaptive
+stopping, the MCSE against closed forms, quasi-Monte Carlo against plain Monte Carlo."""
+
+import io
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from uncertainty import priors_from_dict, simulate
+from uncertainty.cli import Progress
+from uncertainty.model import HEADLINE
+from uncertainty.simulate import CHUNK_SIZE
+from uncertainty.stream import QMC_REPLICATES, SCHEDULE, stream
+from uncertainty.summary import article_figures, summarize_stream
+
+# y = a * b of two lognormals is lognormal: log-median 0 + log 3, sigma sqrt(0.6^2 + 0.8^2) = 1.
+PRODUCT = priors_from_dict({
+    "a": {"dist": "lognormal", "median": 1.0, "sigma": 0.6, "source": "test"},
+    "b": {"dist": "lognormal", "median": 3.0, "sigma": 0.8, "source": "test"},
+})
+EXACT_Y = stats.lognorm(1.0, scale=3.0)
+
+
+def _product(a):
+    return {"y": a["a"] * a["b"]}
+
+
+@pytest.fixture(scope="module")
+def fixed_run(article_priors):
+    # 2.5 chunks, every draw kept: the streamed numbers can be checked against the exact ones.
+    n = 2 * CHUNK_SIZE + 50_000
+    return stream(article_priors, seed=3, n=n, keep=n, figures=article_figures())
+
+
+def test_streamed_quantiles_are_within_the_stated_bound(fixed_run):
+    assert fixed_run.n == 2 * CHUNK_SIZE + 50_000
+    for name in fixed_run.grid.names:
+        draws = fixed_run.kept[name]
+        assert len(draws) == fixed_run.n
+        for p in (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99):
+            exact, streamed = np.quantile(draws, p), fixed_run.quantile(name, p)
+            bound = fixed_run.bound(name, p)
+            assert 0 < bound < 2e-3, (name, p)  # the stated bound is small, and it holds:
+            assert abs(streamed - exact) <= bound * abs(exact) * (1 + 1e-6), (name, p)
+
+
+def test_moments_extremes_and_article_shares_are_exact(fixed_run):
+    for name in fixed_run.grid.names:
+        draws = fixed_run.kept[name]
+        mean, sd = fixed_run.mean_sd(name)
+        assert mean == pytest.approx(draws.mean(), rel=1e-5)
+        assert sd == pytest.approx(draws.std(ddof=1), rel=1e-4)
+        i = fixed_run.grid.names.index(name)
+        assert fixed_run.totals["min"][i] == draws.min() and fixed_run.totals["max"][i] == draws.max()
+    fleet = fixed_run.kept["fleet_gpus"]
+    assert fixed_run.share_below("fleet_gpus", 720e3) == np.mean(fleet <= 720e3)
+
+
+def test_hdi_holds_its_mass_and_is_no_wider_than_the_eti(fixed_run):
+    draws = fixed_run.kept["fleet_gpus"]
+    low, high = fixed_run.hdi("fleet_gpus", 0.9)
+    assert np.mean((draws >= low) & (draws <= high)) >= 0.9 - 1e-6
+    q05, q95 = fixed_run.quantile("fleet_gpus", [0.05, 0.95])
+    assert high - low <= (q95 - q05) * (1 + 2e-3)
+
+
+def test_kept_draws_are_the_first_draws_of_simulate(article_priors):
+    run = stream(article_priors, seed=3, n=CHUNK_SIZE + 7, keep=1000)
+    assert run.n == CHUNK_SIZE + 7 and all(len(v) == 1000 for v in run.kept.values())
+    assert int(run.totals["counts"][0, 0].sum()) == CHUNK_SIZE + 7  # the partial chunk masked
+    tree = simulate(article_priors, n=1000, seed=3)
+    np.testing.assert_array_equal(tree["prior"]["fleet_gpus"].values[0],
+                                  run.kept["fleet_gpus"].astype(np.float32))
+
+
+def test_lognormal_quantiles_and_mcse_match_closed_forms():
+    run = stream(PRODUCT, seed=0, n=4 * CHUNK_SIZE, model=_product, keep=10)
+    for p in (0.05, 0.5, 0.95):
+        exact = EXACT_Y.ppf(p)
+        # iid quantile standard error: sqrt(p (1 - p) / n) / density at the quantile
+        closed = math.sqrt(p * (1 - p) / run.n) / EXACT_Y.pdf(exact)
+        assert run.mcse("y", p) == pytest.approx(closed, rel=0.15)
+        assert abs(run.quantile("y", p) - exact) < 4 * closed
+    mean, sd = run.mean_sd("y")
+    assert mean == pytest.approx(EXACT_Y.mean(), rel=0.02)
+
+
+def test_adaptive_run_stops_at_the_first_check_within_rtol(article_priors):
+    rtol = 0.01
+    run = stream(article_priors, seed=1, rtol=rtol, keep=10)
+    sizes = [n for n, _ in run.history]
+    assert sizes == [c * CHUNK_SIZE for c in SCHEDULE[:len(sizes)]]
+    assert run.history[-1][1] <= rtol and all(error > rtol for _, error in run.history[:-1])
+    assert run.n == sizes[-1] and run.relative_mcse(HEADLINE) == run.history[-1][1]
+
+
+def test_adaptive_run_stops_at_max_n_when_it_cannot_converge(article_priors):
+    run = stream(article_priors, seed=1, rtol=1e-5, max_n=CHUNK_SIZE + 3, keep=10)
+    assert run.n == CHUNK_SIZE + 3 and run.history[-1][1] > 1e-5
+
+
+def test_qmc_is_unbiased_and_beats_mc_at_the_same_size():
+    n = QMC_REPLICATES * 2**13
+    qmc = stream(PRODUCT, seed=0, n=n, sampler="qmc", model=_product, keep=10)
+    mc = stream(PRODUCT, seed=0, n=n, sampler="mc", model=_product, keep=10)
+    assert qmc.n == n and qmc.replicates == QMC_REPLICATES
+    for p in (0.05, 0.5, 0.95):
+        error = qmc.mcse("y", p)
+        assert abs(qmc.quantile("y", p) - EXACT_Y.ppf(p)) < 4 * error + 1e-3 * EXACT_Y.ppf(p)
+        assert error < mc.mcse("y", p) / 2
+    summary = summarize_stream(qmc, names=("y",))["y"]
+    assert summary["ess"] > 4 * n  # worth more than four times as many plain MC draws
+
+
+def test_summary_rows_have_the_arviz_summary_keys(fixed_run):
+    row = summarize_stream(fixed_run)["fleet_gpus"]
+    assert {"mean", "sd", "median", "eti_50", "eti_90", "hdi_90", "mcse_median", "mcse_q05",
+            "mcse_q95", "ess", "article_percentile", "quantile_bound"} <= set(row)
+    assert row["ess"] == fixed_run.n and row["article_percentile"] == \
+        fixed_run.share_below("fleet_gpus", 720e3)
+
+
+def test_a_model_without_outputs_is_refused_clearly():
+    with pytest.raises(ValueError, match="no outputs"):
+        stream(PRODUCT, n=10, model=lambda a: {})
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_line_only_on_a_terminal_and_after_a_delay():
+    screen, pipe = _Terminal(), io.StringIO()
+    Progress(after_seconds=0, stream=screen)(1000, 0.01)
+    Progress(after_seconds=0, stream=pipe)(1000, 0.01)
+    Progress(after_seconds=60, stream=_Terminal())(1000, 0.01)
+    assert "1,000 draws" in screen.getvalue() and "1.00%" in screen.getvalue()
+    assert pipe.getvalue() == ""

@@ -1,0 +1,456 @@
+"""Streaming Monte Carlo: any number of draws in bounded memory, summaries with a stated bound.
+
+Draws are never kept (beyond a bounded subsample for figures). Each step turns chunks of draws
+into small statistics on the device, and the host adds them up:
+
+- a histogram of every output on a fixed grid: ``log(x)`` for outputs that are positive in the
+  pilot chunk, ``x`` otherwise, :data:`BINS` bins spanning the pilot's range widened by half its
+  width on each side, plus one bin below and one above (between the grid and the exact minimum or
+  maximum). A quantile is interpolated linearly inside its bin, so it is off by at most one bin
+  width: a relative error of ``exp(width) - 1`` on the log grid (about 0.1% for a typical output),
+  stated in every summary;
+- exact sums for the mean and sd (of ``x / scale``, so squares of 1e25 do not overflow float32),
+  the exact minimum and maximum, and exact counts of draws at or below each figure the article
+  states (so where the article falls is exact).
+
+Which draws a run contains never depends on the devices: chunk ``i`` always comes from
+``fold_in(key, i)`` and each step masks the draws beyond its target. The adaptive run
+(``rtol``) checks its Monte Carlo error only at a fixed schedule of sample sizes, so the sample
+size where it stops is device-independent too. Steps are sharded over every JAX device (all
+hosts' devices after :func:`uncertainty.distributed.initialize`) with ``shard_map``; the
+statistics are summed with ``psum``.
+
+Quasi-Monte Carlo (``sampler="qmc"``) feeds scrambled Sobol points (SciPy) through the same
+icdf path; :data:`QMC_REPLICATES` independent scramblings give an honest error estimate (the
+spread of their quantiles over sqrt(R)). It runs on one device: it needs few points.
+
+This module imports neither ArviZ nor any plotting library.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from .priors import PriorSet
+from .simulate import (CHUNK_SIZE, _U_HIGH, _U_LOW, distributions, draws_from_uniforms, mc_uniforms,
+                       random_names)
+
+__all__ = ["stream", "StreamResult", "DEFAULT_RTOL", "MAX_SAMPLES", "BINS", "KEEP",
+           "QMC_REPLICATES", "SCHEDULE", "QUANTILES"]
+
+DEFAULT_RTOL = 0.005
+MAX_SAMPLES = 10**9  # an adaptive run stops here even if not converged
+BINS = 1 << 14
+KEEP = 1 << 18  # draws kept for figures and draws.nc
+QMC_REPLICATES = 16
+QMC_FIRST = 1 << 12  # points per replicate at the first QMC check
+QUANTILES = (0.05, 0.5, 0.95)  # the quantiles whose MCSE the adaptive run controls
+# Sample sizes (in chunks) where an adaptive run checks its error: x2 then x1.5 alternately, so
+# it overshoots the size it needs by at most 50%.
+SCHEDULE = tuple(sorted({c * 2**k for k in range(14) for c in (2, 3)} | {1}))
+# Chunks each device draws per step: one on a CPU (memory), many on an accelerator (throughput).
+CHUNKS_PER_DEVICE = {"cpu": 1}
+ACCELERATOR_CHUNKS = 128
+
+Model = Callable[[dict], dict]
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The histogram grid of the tracked outputs, fixed from the pilot chunk."""
+
+    names: tuple[str, ...]
+    log: np.ndarray  # bool per name: bins in log(x)
+    low: np.ndarray  # lower edge, in the binned scale
+    width: np.ndarray  # bin width, in the binned scale
+    scale: np.ndarray  # moments are of x / scale
+    thresholds: tuple[tuple[int, float], ...]  # (name index, value): exact counts of x <= value
+
+    def device_args(self) -> tuple:
+        return (jnp.asarray(self.log), jnp.asarray(self.low, jnp.float32),
+                jnp.asarray(self.width, jnp.float32), jnp.asarray(self.scale, jnp.float32))
+
+
+def make_grid(pilot: dict, names: tuple[str, ...], figures: dict[str, tuple[float, ...]]) -> Grid:
+    x = np.stack([np.asarray(pilot[name], np.float64) for name in names])
+    finite = np.where(np.isfinite(x), x, np.nan)
+    log = np.nanmin(finite, axis=1) > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(log[:, None], np.log(finite), finite)
+    low, high = np.nanmin(t, axis=1), np.nanmax(t, axis=1)
+    margin = np.maximum(0.5 * (high - low), 1e-3 * np.maximum(np.abs(low), 1.0))
+    low, high = low - margin, high + margin
+    scale = np.nanmedian(np.abs(finite), axis=1)
+    thresholds = tuple((i, float(v)) for i, name in enumerate(names) for v in figures.get(name, ()))
+    return Grid(names, log, low, (high - low) / BINS, np.where(scale > 0, scale, 1.0), thresholds)
+
+
+# Per-chunk sums stay per chunk (the host adds them exactly with math.fsum), so a mean does not
+# depend on how chunks were grouped on devices; counts, extremes and shares are exact anyway.
+PER_CHUNK = ("sum", "sum_sq")
+
+
+def _statistics(draws: dict, weight: jax.Array, group: jax.Array, groups: int, grid_static: tuple,
+                log, low, width, scale) -> dict:
+    """Statistics of the tracked outputs for draws of shape ``(chunks, size)``: histograms (per
+    group), sums per chunk, extremes, exact counts below thresholds."""
+    names, thresholds = grid_static
+    x = jnp.stack([draws[name] for name in names])  # (V, chunks, size)
+    t = jnp.where(log[:, None, None], jnp.log(jnp.where(x > 0, x, jnp.nan)), x)
+    position = jnp.floor((t - low[:, None, None]) / width[:, None, None])
+    # bin 0: below the grid; 1..BINS: the grid; BINS + 1: above it (and non-finite draws)
+    bins = jnp.where(jnp.isfinite(position), jnp.clip(position, -1, BINS) + 1, BINS + 1)
+    bins = jnp.where(log[:, None, None] & (x <= 0), 0, bins).astype(jnp.int32)
+    v = jnp.arange(len(names))[:, None, None]
+    flat = ((group[None] * len(names) + v) * (BINS + 2) + bins).ravel()
+    w = jnp.broadcast_to(weight, x.shape).astype(jnp.int32)
+    counts = jnp.zeros(groups * len(names) * (BINS + 2), jnp.int32).at[flat].add(w.ravel())
+    scaled = jnp.where(jnp.isfinite(x), x / scale[:, None, None], 0.0) * weight
+    big = jnp.finfo(jnp.float32).max
+    below = [jnp.sum(weight * (x[i] <= value)) for i, value in thresholds]
+    return {
+        "counts": counts.reshape(groups, len(names), BINS + 2),
+        "sum": jnp.sum(scaled, axis=-1).T, "sum_sq": jnp.sum(scaled * scaled, axis=-1).T,
+        "min": jnp.min(jnp.where(weight, x, big), axis=(1, 2)),
+        "max": jnp.max(jnp.where(weight, x, -big), axis=(1, 2)),
+        "below": jnp.stack(below).astype(jnp.int32) if below else jnp.zeros(0, jnp.int32),
+        "nonfinite": jnp.sum(weight * ~jnp.isfinite(x), axis=(1, 2)).astype(jnp.int32),
+    }
+
+
+def _reduce(stats: dict, axis_name: str) -> dict:
+    """Combine the statistics of every device (inside shard_map); per-chunk sums are gathered
+    in chunk order, so every process holds all of them."""
+    return {key: (jax.lax.all_gather(value, axis_name, tiled=True) if key in PER_CHUNK else
+                  jax.lax.pmin(value, axis_name) if key == "min" else
+                  jax.lax.pmax(value, axis_name) if key == "max" else
+                  jax.lax.psum(value, axis_name)) for key, value in stats.items()}
+
+
+def _merge(total: dict | None, step: dict) -> dict:
+    """Host-side running totals in 64 bits (int32 counts per step cannot overflow); per-chunk
+    sums are stacked, to be added exactly."""
+    step = {key: np.asarray(value).astype(np.float64 if value.dtype.kind == "f" else np.int64)
+            for key, value in step.items()}
+    if total is None:
+        return step
+    return {key: (np.concatenate([total[key], value]) if key in PER_CHUNK else
+                  np.minimum(total[key], value) if key == "min" else
+                  np.maximum(total[key], value) if key == "max" else total[key] + value)
+            for key, value in step.items()}
+
+
+@dataclass
+class StreamResult:
+    """Running totals of a streamed run, and what it needs to turn them into summaries."""
+
+    grid: Grid
+    totals: dict
+    n: int
+    seed: int
+    sampler: str
+    rtol: float | None
+    kept: dict  # the first draws of the run, every assumption and output (float64)
+    seconds: float = 0.0
+    devices: int = 1
+    processes: int = 1
+    replicates: int = 1
+    history: list = field(default_factory=list)  # (n, max relative MCSE) at each check
+
+    # --- quantiles from the histogram -------------------------------------------------------
+    def _edges(self, i: int) -> np.ndarray:
+        """Bin edges of output ``i`` in value space: the exact min, the grid, the exact max."""
+        grid = self.grid
+        t = grid.low[i] + grid.width[i] * np.arange(BINS + 1)
+        inner = np.exp(t) if grid.log[i] else t
+        low, high = self.totals["min"][i], self.totals["max"][i]
+        return np.concatenate([[min(low, inner[0])], inner, [max(high, inner[-1])]])
+
+    def _scaled_edges(self, i: int) -> np.ndarray:
+        # interpolation happens in the binned scale (log for positive outputs)
+        edges = self._edges(i)
+        return np.log(edges) if self.grid.log[i] else edges
+
+    def quantile(self, name: str, p, replicate: int | None = None) -> np.ndarray:
+        """Quantile(s) ``p`` of output ``name``, interpolated within the histogram's bins."""
+        i = self.grid.names.index(name)
+        counts = self.totals["counts"][:, i].sum(axis=0) if replicate is None \
+            else self.totals["counts"][replicate, i]
+        cumulative = np.concatenate([[0], np.cumsum(counts)])
+        target = np.clip(np.asarray(p, np.float64), 0, 1) * cumulative[-1]
+        edges = self._scaled_edges(i)
+        value = np.interp(target, cumulative, edges)
+        return np.exp(value) if self.grid.log[i] else value
+
+    def bound(self, name: str, p) -> np.ndarray:
+        """Largest error of :meth:`quantile` at ``p``: the width of the bin it falls in
+        (relative on the log grid, absolute on a linear one)."""
+        i = self.grid.names.index(name)
+        counts = self.totals["counts"][:, i].sum(axis=0)
+        cumulative = np.cumsum(counts)
+        j = np.searchsorted(cumulative, np.asarray(p) * cumulative[-1])
+        edges = self._edges(i)
+        low, high = edges[np.clip(j, 0, BINS + 1)], edges[np.clip(j + 1, 0, BINS + 2)]
+        return (high / low - 1) if self.grid.log[i] else (high - low)
+
+    def hdi(self, name: str, prob: float) -> tuple[float, float]:
+        """Shortest interval between bin edges holding at least ``prob`` of the draws."""
+        i = self.grid.names.index(name)
+        counts = self.totals["counts"][:, i].sum(axis=0)
+        cumulative = np.concatenate([[0], np.cumsum(counts)])
+        edges = self._edges(i)
+        upper = np.searchsorted(cumulative, cumulative + prob * cumulative[-1])
+        ok = upper < len(cumulative)
+        widths = np.where(ok, edges[np.minimum(upper, len(edges) - 1)] - edges, np.inf)
+        best = int(np.argmin(widths))
+        return float(edges[best]), float(edges[upper[best]])
+
+    # --- Monte Carlo error ------------------------------------------------------------------
+    def mcse(self, name: str, p: float) -> float:
+        """Monte Carlo standard error of the ``p`` quantile.
+
+        Plain MC: half the spread of the quantiles at ``p -+ sqrt(p (1 - p) / n)`` (the
+        binomial standard deviation of the share below a quantile; ArviZ's rule for independent
+        draws). QMC: the standard deviation of the replicates' quantiles over sqrt(R)."""
+        if self.replicates > 1:
+            each = [float(self.quantile(name, p, r)) for r in range(self.replicates)]
+            return float(np.std(each, ddof=1) / math.sqrt(self.replicates))
+        step = math.sqrt(p * (1 - p) / self.n)
+        low, high = self.quantile(name, [max(p - step, 0.0), min(p + step, 1.0)])
+        return float(high - low) / 2
+
+    def relative_mcse(self, names) -> float:
+        """Largest MCSE of the :data:`QUANTILES` of ``names``, relative to the quantile."""
+        worst = 0.0
+        for name in names:
+            values = self.quantile(name, QUANTILES)
+            for p, value in zip(QUANTILES, values):
+                worst = max(worst, self.mcse(name, p) / abs(value) if value else math.inf)
+        return worst
+
+    # --- moments and counts -----------------------------------------------------------------
+    def mean_sd(self, name: str) -> tuple[float, float]:
+        i = self.grid.names.index(name)
+        n, scale = self.n, self.grid.scale[i]
+        mean = math.fsum(self.totals["sum"][:, i]) / n
+        variance = max(math.fsum(self.totals["sum_sq"][:, i]) / n - mean**2, 0.0) * n / max(n - 1, 1)
+        return float(mean * scale), float(math.sqrt(variance) * scale)
+
+    def share_below(self, name: str, value: float) -> float:
+        """Exact share of draws at or below ``value`` (``value`` must be an article figure)."""
+        i = self.grid.names.index(name)
+        position = self.grid.thresholds.index((i, float(value)))
+        return float(self.totals["below"][position] / self.n)
+
+
+# --- the engine -----------------------------------------------------------------------------------
+
+def _mesh() -> Mesh:
+    return Mesh(np.array(jax.devices()), ("devices",))
+
+
+def _chunks_per_device() -> int:
+    return CHUNKS_PER_DEVICE.get(jax.devices()[0].platform, ACCELERATOR_CHUNKS)
+
+
+@partial(jax.jit, static_argnames=("dists", "model", "copula", "size", "grid_static", "mesh"))
+def _mc_step(key, indices, full_chunks, remainder, log, low, width, scale, *, dists, model,
+             copula, size, grid_static, mesh):
+    """Statistics of chunks ``indices`` (sharded over ``mesh``) of the run with base ``key``;
+    draws at or beyond chunk ``full_chunks`` + ``remainder`` draws are masked out."""
+
+    def local(indices):
+        def one(index):
+            draws = draws_from_uniforms(mc_uniforms(jax.random.fold_in(key, index),
+                                                    len(random_names(dists)), size),
+                                        dists, model, copula)
+            offset = jnp.arange(size)
+            weight = (index < full_chunks) | ((index == full_chunks) & (offset < remainder))
+            return draws, weight
+
+        draws, weight = jax.vmap(one)(indices)
+        stats = _statistics(draws, weight, jnp.zeros(weight.shape, jnp.int32), 1, grid_static,
+                            log, low, width, scale)
+        return _reduce(stats, "devices")
+
+    return jax.shard_map(local, mesh=mesh, in_specs=PartitionSpec("devices"),
+                         out_specs=PartitionSpec(), check_vma=False)(indices)
+
+
+def _global_indices(start: int, count: int, mesh: Mesh) -> jax.Array:
+    """Chunk indices ``start .. start + count`` as one array sharded over ``mesh`` (also across
+    processes: each process fills in only its own devices' part)."""
+    sharding = NamedSharding(mesh, PartitionSpec("devices"))
+    values = np.arange(start, start + count, dtype=np.int32)
+    return jax.make_array_from_callback((count,), sharding, lambda index: values[index])
+
+
+def _schedule(n: int | None, max_n: int) -> list[int]:
+    """Sample sizes (draws) at which the run checks its error; the last is where it must stop."""
+    if n is not None:
+        return [n]
+    sizes = [c * CHUNK_SIZE for c in SCHEDULE if c * CHUNK_SIZE < max_n]
+    return sizes + [max_n]
+
+
+def _kept(priors: PriorSet, key, model: Model, keep: int) -> dict:
+    from .simulate import draw_chunk
+
+    chunks = [draw_chunk(priors, key, i, CHUNK_SIZE, model) for i in range(-(-keep // CHUNK_SIZE))]
+    return {name: np.concatenate([np.asarray(c[name]) for c in chunks])[:keep].astype(np.float64)
+            for name in chunks[0]}
+
+
+def _tracked(draws: dict, priors: PriorSet) -> tuple[str, ...]:
+    names = tuple(name for name in draws if name not in priors)
+    if not names:
+        raise ValueError("the model has no outputs to summarise (a streamed run tracks outputs)")
+    return names
+
+
+def stream(priors: PriorSet, seed: int = 0, n: int | None = None, rtol: float | None = DEFAULT_RTOL,
+           max_n: int = MAX_SAMPLES, sampler: str = "mc", model: Model | None = None,
+           keep: int = KEEP, figures: dict | None = None,
+           progress: Callable[[int, float | None], None] | None = None) -> StreamResult:
+    """Draw until ``n`` draws (when given) or until the relative MCSE of the 5/50/95% quantiles
+    of ``headline`` outputs is at most ``rtol`` (checked at :data:`SCHEDULE`), at most ``max_n``.
+
+    ``figures`` maps output name -> values whose exact share below is wanted. ``progress`` is
+    called after each step with (draws so far, latest relative MCSE or None)."""
+    if n is not None and (not isinstance(n, int) or n < 1):
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    if sampler not in ("mc", "qmc"):
+        raise ValueError(f"sampler must be 'mc' or 'qmc', got {sampler!r}")
+    model = model or priors.model
+    figures = figures or {}
+    run = _stream_qmc if sampler == "qmc" else _stream_mc
+    started = time.perf_counter()
+    result = run(priors, seed, n, rtol, max_n, model, keep, figures, progress)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _headline(names: tuple[str, ...]) -> tuple[str, ...]:
+    from .model import HEADLINE
+
+    chosen = tuple(name for name in HEADLINE if name in names)
+    return chosen or names
+
+
+def _stream_mc(priors, seed, n, rtol, max_n, model, keep, figures, progress) -> StreamResult:
+    key = jax.random.key(seed)
+    kept = _kept(priors, key, model, min(keep, n or keep))
+    names = _tracked(kept, priors)
+    grid = make_grid(kept, names, figures)
+    mesh = _mesh()
+    per_step = mesh.size * _chunks_per_device()
+    static = dict(dists=distributions(priors), model=model, copula=priors.copula, size=CHUNK_SIZE,
+                  grid_static=(names, tuple(t for t in grid.thresholds)), mesh=mesh)
+    device_grid = grid.device_args()
+    totals, done_chunks, history = None, 0, []
+    result = StreamResult(grid, {}, 0, seed, "mc", rtol if n is None else None, kept,
+                          devices=mesh.size, processes=jax.process_count(), history=history)
+    for target in _schedule(n, max_n):
+        full, remainder = divmod(target, CHUNK_SIZE)
+        pending = []
+        while done_chunks * CHUNK_SIZE < target:
+            indices = _global_indices(done_chunks, per_step, mesh)
+            pending.append(_mc_step(key, indices, full, remainder, *device_grid, **static))
+            done_chunks += per_step
+            if len(pending) > 1:  # the device draws the next step while the host adds this one
+                totals = _merge(totals, pending.pop(0))
+                if progress:
+                    progress(min((done_chunks - per_step) * CHUNK_SIZE, target), None)
+        for step in pending:
+            totals = _merge(totals, step)
+        done_chunks = -(-target // CHUNK_SIZE)  # a masked partial chunk is redrawn in full later
+        result.totals, result.n = totals, target
+        error = result.relative_mcse(_headline(names))
+        history.append((target, error))
+        if progress:
+            progress(target, error)
+        if n is None and error <= rtol:
+            break
+    return result
+
+
+# --- quasi-Monte Carlo ----------------------------------------------------------------------------
+
+@partial(jax.jit, static_argnames=("dists", "model", "copula", "grid_static", "groups"))
+def _qmc_step(u, group, weight, log, low, width, scale, *, dists, model, copula, grid_static,
+              groups):
+    draws = {name: value[None] for name, value in draws_from_uniforms(u, dists, model, copula).items()}
+    return _statistics(draws, weight[None], group[None], groups, grid_static, log, low, width,
+                       scale)
+
+
+def _sobol_engines(dimensions: int, seed: int, replicates: int) -> list:
+    from scipy.stats import qmc
+
+    seeds = np.random.SeedSequence([seed, 0x5EED]).spawn(replicates)
+    return [qmc.Sobol(dimensions, scramble=True, seed=np.random.default_rng(s)) for s in seeds]
+
+
+def _stream_qmc(priors, seed, n, rtol, max_n, model, keep, figures, progress) -> StreamResult:
+    dists = distributions(priors)
+    dimensions = max(len(random_names(dists)), 1)
+    replicates = QMC_REPLICATES
+    engines = _sobol_engines(dimensions, seed, replicates)
+    # points per replicate at each check: powers of two keep Sobol's balance
+    if n is not None:
+        per_replicate = [-(-n // replicates)]
+    else:
+        per_replicate, m = [], QMC_FIRST
+        while m * replicates < max_n:
+            per_replicate.append(m)
+            m *= 2
+        per_replicate.append(-(-max_n // replicates))
+    totals, done, history, result, static, device_grid = None, 0, [], None, None, None
+    for m in per_replicate:
+        block = np.stack([engine.random(m - done) for engine in engines])  # (R, new, d)
+        u = np.clip(block.reshape(-1, dimensions).T, _U_LOW, _U_HIGH).astype(np.float32)
+        group = np.repeat(np.arange(replicates, dtype=np.int32), m - done)
+        if result is None:
+            kept = {k: np.asarray(v, np.float64)[:keep]
+                    for k, v in draws_from_uniforms(jnp.asarray(u[:, :keep]), dists, model,
+                                                    priors.copula).items()}
+            names = _tracked(kept, priors)
+            grid = make_grid(kept, names, figures)
+            device_grid = grid.device_args()
+            static = dict(dists=dists, model=model, copula=priors.copula, groups=replicates,
+                          grid_static=(names, grid.thresholds))
+            result = StreamResult(grid, {}, 0, seed, "qmc", rtol if n is None else None, kept,
+                                  replicates=replicates, history=history)
+        for start in range(0, u.shape[1], CHUNK_SIZE):
+            columns = slice(start, start + CHUNK_SIZE)
+            piece, piece_group = _pad(u[:, columns], group[columns])
+            weight = jnp.arange(CHUNK_SIZE) < u[:, columns].shape[1]
+            totals = _merge(totals, _qmc_step(jnp.asarray(piece), jnp.asarray(piece_group),
+                                              weight, *device_grid, **static))
+        done = m
+        result.totals, result.n = totals, m * replicates
+        error = result.relative_mcse(_headline(result.grid.names))
+        history.append((result.n, error))
+        if progress:
+            progress(result.n, error)
+        if n is None and error <= rtol:
+            break
+    return result
+
+
+def _pad(u: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pad a block to :data:`CHUNK_SIZE` columns so one compiled program serves every block."""
+    missing = CHUNK_SIZE - u.shape[1]
+    if missing == 0:
+        return u, group
+    return (np.pad(u, ((0, 0), (0, missing)), constant_values=0.5),
+            np.pad(group, (0, missing)))
