@@ -164,3 +164,35 @@ def test_same_priors_seed_and_version_give_identical_summary_numbers(tmp_path):
     assert docs[0]["seed"] == 11 and docs[0]["samples"] == 3000 and len(docs[0]["priors"]["sha256"]) == 64
     assert {"sora-uq", "jax", "numpyro", "arviz", "xarray", "python"} <= set(run["versions"])
     assert docs[0]["command"][:2] == ["sora-uq", "report"] and "--seed" in docs[0]["command"]
+
+
+def test_adaptive_qmc_report_states_its_sampler_checks_and_error(tmp_path):
+    out = tmp_path / "qmc"
+    result = run_cli("report", "--sampler", "qmc", "--rtol", "0.02", "--out", str(out), "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # --quiet, and stderr is not a terminal anyway
+    doc = json.loads((out / "summary.json").read_text())
+    run = doc["run"]
+    assert run["sampler"].startswith("quasi-Monte Carlo") and run["rtol"] == 0.02
+    assert run["converged"] and doc["headline_max_relative_mcse"] <= 0.02
+    assert run["checks"][-1]["samples"] == doc["samples"]
+    assert all(c["max_relative_mcse"] > 0.02 for c in run["checks"][:-1])
+    assert doc["command"][-4:] == ["--seed", "0", "--sampler", "qmc"] and "--rtol" in doc["command"]
+    tree = xr.open_datatree(out / "draws.nc")
+    assert "first" in tree["prior"].attrs["subsample"] or doc["samples"] <= run["kept_draws"]
+    assert "quasi-Monte Carlo draws" in (out / "report.md").read_text()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--samples", "1000", "--rtol", "0.01"], "not both"),
+    (["--rtol", "0"], "--rtol: must be a relative error"),
+    (["--sampler", "sobol"], "invalid choice"),
+    (["--coordinator", "127.0.0.1:1234"], "--coordinator, --num-processes and --process-id together"),
+    (["--coordinator", "127.0.0.1:1234", "--num-processes", "2", "--process-id", "2"],
+     "--process-id must be in [0, 2)"),
+])
+def test_bad_run_options_are_one_line_exit_2_and_write_nothing(tmp_path, args, message):
+    out = tmp_path / "never"
+    result = run_cli("report", *args, "--out", str(out))
+    assert result.returncode == 2 and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not out.exists()

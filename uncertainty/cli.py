@@ -74,12 +74,12 @@ def cmd_report(args) -> int:
     from .distributed import initialize
     from .priors import resolve_priors_path
 
-    joined = initialize(args.coordinator, args.num_processes, args.process_id)
-    from .report import headline_table, run_report
-
     if args.samples is not None and args.rtol is not None:
         raise UserError("give --samples (a fixed number of draws) or --rtol (draw until the "
                         "error is small enough), not both")
+    joined = initialize(args.coordinator, args.num_processes, args.process_id)
+    from .report import headline_table, run_report
+
     path = resolve_priors_path(args.priors)
     out = Path(args.out) if args.out else Path("reports") / _report_name(path, args.gpu)
     rtol = args.rtol if args.rtol is not None else DEFAULT_RTOL

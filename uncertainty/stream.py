@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Callable
@@ -390,7 +391,8 @@ def _stream_mc(priors, seed, n, rtol, max_n, model, keep, figures, progress) -> 
                     progress(min((done_chunks - per_step) * CHUNK_SIZE, target), None)
         for step in pending:
             totals = _merge(totals, step)
-        done_chunks = -(-target // CHUNK_SIZE)  # a masked partial chunk is redrawn in full later
+        # chunks past the target were masked out: the next target draws them again
+        done_chunks = -(-target // CHUNK_SIZE)
         result.totals, result.n = totals, target
         error = result.relative_mcse(_headline(names))
         history.append((target, error))
@@ -434,7 +436,9 @@ def _stream_qmc(priors, seed, n, rtol, max_n, model, keep, figures, progress) ->
         per_replicate.append(-(-max_n // replicates))
     totals, done, history, result, static, device_grid = None, 0, [], None, None, None
     for m in per_replicate:
-        block = np.stack([engine.random(m - done) for engine in engines])  # (R, new, d)
+        with warnings.catch_warnings():  # a fixed n need not be a power of 2: balance is lost,
+            warnings.simplefilter("ignore", UserWarning)  # the replicates' error stays honest
+            block = np.stack([engine.random(m - done) for engine in engines])  # (R, new, d)
         u = np.clip(block.reshape(-1, dimensions).T, _U_LOW, _U_HIGH).astype(np.float32)
         group = np.repeat(np.arange(replicates, dtype=np.int32), m - done)
         if result is None:  # the first block is the pilot: it fixes the grid
