@@ -17,8 +17,11 @@ pert            bounds kept; mode from the mean, (low + 4 mode + high) / 6
 discrete        values kept; weights = posterior probabilities
 ==============  ==============================================================================
 
-The dependence the refit cannot carry in independent marginals is recorded as posterior
-Spearman rank correlations under ``[provenance.rank_correlations]``.
+The dependence between the refitted marginals is written as a ``[correlations]`` table (a
+Gaussian copula, as ``simulate`` and ``update`` read it; :func:`correlations_table`), so a chained
+update starts from the posterior's dependence, not from independence. It is exact when the
+posterior is a Gaussian copula of its marginals (e.g. a bivariate lognormal). Every pair's
+posterior Spearman rank correlation is also recorded under ``[provenance.rank_correlations]``.
 """
 
 from __future__ import annotations
@@ -31,11 +34,20 @@ from pathlib import Path
 import numpy as np
 from scipy import stats as scipy_stats
 
+from .copula import build_copula, nearest_correlation, pearson_to_spearman, spearman_to_pearson
 from .model import ASSUMPTIONS
 from .priors import PriorSet
 
-__all__ = ["refit_marginal", "rank_correlations", "new_prior_document", "dumps_toml",
-           "sha256_of"]
+__all__ = ["refit_marginal", "rank_correlations", "correlations_table", "new_prior_document",
+           "dumps_toml", "sha256_of"]
+
+# A rank correlation estimated from n effective draws has sd <= ~1/sqrt(n) (at rho = 0); pairs
+# with |rho| <= 3/sqrt(n) are indistinguishable from Monte Carlo noise and are not written.
+NOISE_SDS = 3.0
+# The written copula's normal-score matrix keeps its smallest eigenvalue >= this, so it stays
+# positive definite after rounding each rho to CORRELATION_DIGITS.
+MIN_EIGENVALUE = 1e-2
+CORRELATION_DIGITS = 4
 
 
 def _clip(value: float, low: float, high: float) -> float:
@@ -92,6 +104,50 @@ def rank_correlations(posterior, names: list[str], digits: int = 3) -> dict[str,
     return out
 
 
+def _spearman_matrix(posterior, names: list[str]) -> np.ndarray:
+    ranks = np.vstack([scipy_stats.rankdata(np.asarray(posterior[n].values).ravel())
+                       for n in names])
+    return np.atleast_2d(np.corrcoef(ranks))
+
+
+def correlations_table(posterior, names: list[str], n_effective: float,
+                       source: str) -> tuple[dict, dict]:
+    """``[correlations]`` for the new prior file, and what ``[provenance]`` says about it.
+
+    Rule: every pair of ``names`` (the uncertain continuous assumptions) whose posterior Spearman
+    correlation exceeds ``NOISE_SDS / sqrt(n_effective)`` in absolute value. When the normal-score
+    matrix of those pairs (``2 sin(pi rho / 6)``, the others 0) is not positive definite with
+    room for rounding, it is projected to the nearest correlation matrix that is
+    (:func:`~uncertainty.copula.nearest_correlation`), every pair of the names involved is written
+    from it, and the provenance says so."""
+    threshold = NOISE_SDS / math.sqrt(max(n_effective, 1.0))
+    rho = _spearman_matrix(posterior, names) if len(names) > 1 else np.eye(len(names))
+    kept = np.where(np.abs(rho) > threshold, rho, 0.0)
+    np.fill_diagonal(kept, 1.0)
+    involved = [i for i in range(len(names)) if np.count_nonzero(kept[i]) > 1]  # 1 = diagonal
+    pearson = spearman_to_pearson(kept[np.ix_(involved, involved)])
+    np.fill_diagonal(pearson, 1.0)
+    projected = bool(involved) and bool(np.linalg.eigvalsh(pearson).min() < MIN_EIGENVALUE)
+    written = pearson_to_spearman(nearest_correlation(pearson, MIN_EIGENVALUE)) if projected \
+        else kept[np.ix_(involved, involved)]
+    pairs = {}
+    for i, a in enumerate(involved):
+        for j in range(i + 1, len(involved)):
+            value = round(float(written[i, j]), CORRELATION_DIGITS)
+            if value != 0.0:
+                pairs[(names[a], names[involved[j]])] = value
+    build_copula(tuple(names), pairs, where="the refitted [correlations]")  # PD after rounding
+    rule = (f"posterior Spearman rank correlations with |rho| > {NOISE_SDS:g}/sqrt(ESS) = "
+            f"{threshold:.3f} (ESS {n_effective:.0f})")
+    info = {"rule": rule, "projected": projected}
+    if projected:
+        info["note"] = ("the rank correlations above the threshold did not form a positive definite "
+                        "Gaussian copula; projected to the nearest correlation matrix that does "
+                        f"(Higham 2002, smallest eigenvalue {MIN_EIGENVALUE:g})")
+    table = {f"{a},{b}": value for (a, b), value in pairs.items()}
+    return ({"source": f"{source}: {rule}", **table} if table else {}), info
+
+
 def sha256_of(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
@@ -118,6 +174,15 @@ def new_prior_document(result, name: str, date: datetime.date | None = None) -> 
         assumptions[key] = spec
     uncertain = [k for k in priors.uncertain if float(posterior[k].std()) > 0]
     diagnostics = {k: v for k, v in result.diagnostics.items() if v is not None}
+    # Discrete assumptions stay out of the copula: update sums them out independently.
+    continuous = [k for k in uncertain if not priors[k].dist.discrete]
+    # Effective draws behind a rank correlation: the ESS, at most the number of draws (importance
+    # sampling's ESS counts the weighted prior draws, the correlation is taken on the resample).
+    n_draws = posterior.sizes["chain"] * posterior.sizes["draw"]
+    n_effective = min(diagnostics.get("ess_bulk_min", n_draws), n_draws)
+    correlations, correlation_info = correlations_table(
+        posterior, continuous, n_effective, f"posterior of {parent} updated with {evidence_names} "
+        f"({result.method}, {date})")
     provenance = {
         "parent": priors.path or priors.name, "parent_sha256": priors.sha256 or "",
         "evidence": [e.path or "" for e in result.evidence],
@@ -125,10 +190,13 @@ def new_prior_document(result, name: str, date: datetime.date | None = None) -> 
         "method": result.method, "date": date, "seed": result.seed,
         "diagnostics": diagnostics,
         "rank_correlations": rank_correlations(posterior, uncertain) if len(uncertain) > 1 else {},
+        "correlations": correlation_info,
     }
     description = (f"{priors.description or priors.name}; updated with {evidence_names}")
-    return {"meta": {"name": name, "description": description}, "assumptions": assumptions,
-            "provenance": provenance}
+    document = {"meta": {"name": name, "description": description}, "assumptions": assumptions}
+    if correlations:
+        document["correlations"] = correlations
+    return {**document, "provenance": provenance}
 
 
 # --- a tiny TOML writer for this flat structure (tomllib reads, nothing in the stdlib writes) ---
