@@ -41,9 +41,13 @@ from .priors import PriorSet
 __all__ = ["refit_marginal", "rank_correlations", "correlations_table", "new_prior_document",
            "dumps_toml", "sha256_of"]
 
-# A rank correlation estimated from n effective draws has sd <= ~1/sqrt(n) (at rho = 0); pairs
-# with |rho| <= 3/sqrt(n) are indistinguishable from Monte Carlo noise and are not written.
+# A pair is written when its posterior Spearman correlation is further from 0 than
+# NOISE_SDS Monte Carlo standard errors, or the Bonferroni bound for the number of pairs when that
+# is larger (~3.7 for the 190 pairs of the Sora priors), so that few pairs enter on noise alone.
+# The standard error is that of a mean of the Spearman summands (standardised rank products)
+# with the ESS of that product: for NUTS it is often well under the marginals' bulk ESS.
 NOISE_SDS = 3.0
+FAMILY_WISE_RATE = 0.05
 # The written copula's normal-score matrix keeps its smallest eigenvalue >= this, so it stays
 # positive definite after rounding each rho to CORRELATION_DIGITS.
 MIN_EIGENVALUE = 1e-2
@@ -104,41 +108,59 @@ def rank_correlations(posterior, names: list[str], digits: int = 3) -> dict[str,
     return out
 
 
-def _spearman_matrix(posterior, names: list[str]) -> np.ndarray:
-    ranks = np.vstack([scipy_stats.rankdata(np.asarray(posterior[n].values).ravel())
-                       for n in names])
-    return np.atleast_2d(np.corrcoef(ranks))
+def _standardised_ranks(posterior, names: list[str]) -> np.ndarray:
+    """(name, chain, draw) ranks scaled to mean 0, sd 1: Spearman's rho is the mean of a product."""
+    out = []
+    for n in names:
+        values = np.asarray(posterior[n].values, np.float64)
+        ranks = scipy_stats.rankdata(values.ravel()).reshape(values.shape)
+        out.append((ranks - ranks.mean()) / ranks.std())
+    return np.stack(out)
 
 
-def correlations_table(posterior, names: list[str], n_effective: float,
+def _significant(scores: np.ndarray, max_effective: float) -> tuple[np.ndarray, float]:
+    """Spearman matrix with the pairs within Monte Carlo noise set to 0, and the z used."""
+    from arviz_stats.base import array_stats
+
+    k = len(scores)
+    pairs = k * (k - 1) // 2
+    z = max(NOISE_SDS, float(scipy_stats.norm.isf(FAMILY_WISE_RATE / 2 / max(pairs, 1))))
+    rho = np.eye(k)
+    for i, j in zip(*np.triu_indices(k, 1)):
+        product = scores[i] * scores[j]
+        effective = min(float(array_stats.ess(product, method="mean")), max_effective)
+        value = float(product.mean())
+        if abs(value) > z * float(product.std()) / math.sqrt(max(effective, 1.0)):
+            rho[i, j] = rho[j, i] = value
+    return rho, z
+
+
+def correlations_table(posterior, names: list[str], max_effective: float,
                        source: str) -> tuple[dict, dict]:
     """``[correlations]`` for the new prior file, and what ``[provenance]`` says about it.
 
     Rule: every pair of ``names`` (the uncertain continuous assumptions) whose posterior Spearman
-    correlation exceeds ``NOISE_SDS / sqrt(n_effective)`` in absolute value. When the normal-score
-    matrix of those pairs (``2 sin(pi rho / 6)``, the others 0) is not positive definite with
-    room for rounding, it is projected to the nearest correlation matrix that is
-    (:func:`~uncertainty.copula.nearest_correlation`), every pair of the names involved is written
-    from it, and the provenance says so."""
-    threshold = NOISE_SDS / math.sqrt(max(n_effective, 1.0))
-    rho = _spearman_matrix(posterior, names) if len(names) > 1 else np.eye(len(names))
-    kept = np.where(np.abs(rho) > threshold, rho, 0.0)
-    np.fill_diagonal(kept, 1.0)
+    correlation is beyond its Monte Carlo noise (see ``NOISE_SDS``; ``max_effective`` caps the
+    ESS, e.g. importance sampling's). When the normal-score matrix of those pairs (``2 sin(pi
+    rho / 6)``, the others 0) is not positive definite with room for rounding, it is projected to
+    the nearest correlation matrix that is (:func:`~uncertainty.copula.nearest_correlation`),
+    every pair of the names involved is written from it, and the provenance says so."""
+    kept, z = _significant(_standardised_ranks(posterior, names), max_effective) \
+        if len(names) > 1 else (np.eye(len(names)), NOISE_SDS)
     involved = [i for i in range(len(names)) if np.count_nonzero(kept[i]) > 1]  # 1 = diagonal
-    pearson = spearman_to_pearson(kept[np.ix_(involved, involved)])
-    np.fill_diagonal(pearson, 1.0)
+    written = kept[np.ix_(involved, involved)]
+    pearson = spearman_to_pearson(written)
     projected = bool(involved) and bool(np.linalg.eigvalsh(pearson).min() < MIN_EIGENVALUE)
-    written = pearson_to_spearman(nearest_correlation(pearson, MIN_EIGENVALUE)) if projected \
-        else kept[np.ix_(involved, involved)]
+    if projected:
+        written = pearson_to_spearman(nearest_correlation(pearson, MIN_EIGENVALUE))
     pairs = {}
-    for i, a in enumerate(involved):
-        for j in range(i + 1, len(involved)):
-            value = round(float(written[i, j]), CORRELATION_DIGITS)
-            if value != 0.0:
-                pairs[(names[a], names[involved[j]])] = value
+    for i, j in zip(*np.triu_indices(len(involved), 1)):
+        value = round(float(written[i, j]), CORRELATION_DIGITS)
+        if value != 0.0:
+            pairs[(names[involved[i]], names[involved[j]])] = value
     build_copula(tuple(names), pairs, where="the refitted [correlations]")  # PD after rounding
-    rule = (f"posterior Spearman rank correlations with |rho| > {NOISE_SDS:g}/sqrt(ESS) = "
-            f"{threshold:.3f} (ESS {n_effective:.0f})")
+    rule = (f"posterior Spearman rank correlations more than {z:.2f} Monte Carlo standard errors "
+            "from 0")
     info = {"rule": rule, "projected": projected}
     if projected:
         info["note"] = ("the rank correlations above the threshold did not form a positive definite "
@@ -176,13 +198,11 @@ def new_prior_document(result, name: str, date: datetime.date | None = None) -> 
     diagnostics = {k: v for k, v in result.diagnostics.items() if v is not None}
     # Discrete assumptions stay out of the copula: update sums them out independently.
     continuous = [k for k in uncertain if not priors[k].dist.discrete]
-    # Effective draws behind a rank correlation: the ESS, at most the number of draws (importance
-    # sampling's ESS counts the weighted prior draws, the correlation is taken on the resample).
-    n_draws = posterior.sizes["chain"] * posterior.sizes["draw"]
-    n_effective = min(diagnostics.get("ess_bulk_min", n_draws), n_draws)
+    # Importance sampling resamples its weighted prior draws: no more effective draws than the
+    # weights' ESS, however many draws the resample has.
     correlations, correlation_info = correlations_table(
-        posterior, continuous, n_effective, f"posterior of {parent} updated with {evidence_names} "
-        f"({result.method}, {date})")
+        posterior, continuous, diagnostics.get("ess_bulk_min", math.inf),
+        f"posterior of {parent} updated with {evidence_names} ({result.method}, {date})")
     provenance = {
         "parent": priors.path or priors.name, "parent_sha256": priors.sha256 or "",
         "evidence": [e.path or "" for e in result.evidence],
