@@ -9,6 +9,8 @@ function as :func:`~uncertainty.simulate.simulate`.
 - Rank-correlated continuous assumptions (``[correlations]``) are sampled as their Gaussian
   copula's normal scores ``s ~ MultivariateNormal(0, R)``, in the same vector site, with
   ``x = icdf(Phi(s))`` (:class:`CopulaBlock`): every marginal and the copula are exact.
+  A discrete assumption in ``[correlations]`` is refused (:func:`_check_copula`); the
+  ``log_prior`` group carries the copula's log density as ``gaussian_copula``.
 - Fixed assumptions are constants, not sample sites.
 - Discrete assumptions are summed out exactly (enumerated) inside the model, so NUTS sees a
   smooth target and chains stay vectorised; their values are then drawn exactly from their
@@ -20,7 +22,8 @@ function as :func:`~uncertainty.simulate.simulate`.
   likelihood factor ``evidence``; the pointwise terms are the ``log_likelihood`` group.
 
 ``method="importance"`` reweights prior draws by the likelihood with Pareto-smoothed importance
-sampling (ArviZ) and refuses when Pareto k > 0.7.
+sampling (ArviZ) and refuses when Pareto k > 0.7. Its prior draws come from ``simulate``, which
+samples the copula, so the weights (the likelihood alone) are right with correlations too.
 
 Example
 -------
