@@ -34,7 +34,10 @@ __all__ = [
     "build_copula",
     "correlated_uniforms",
     "correlation_matrix",
+    "nearest_correlation",
     "parse_correlations",
+    "pearson_to_spearman",
+    "scores_to_uniforms",
     "spearman_to_pearson",
 ]
 
@@ -55,6 +58,12 @@ class Copula(NamedTuple):
 def spearman_to_pearson(rho):
     """Pearson correlation of a Gaussian copula's normal scores with Spearman correlation ``rho``."""
     return 2.0 * np.sin(np.pi * np.asarray(rho, np.float64) / 6.0)
+
+
+def pearson_to_spearman(r):
+    """Spearman correlation of a Gaussian copula whose normal scores have Pearson correlation ``r``
+    (the inverse of :func:`spearman_to_pearson`)."""
+    return 6.0 / np.pi * np.arcsin(np.asarray(r, np.float64) / 2.0)
 
 
 def correlation_matrix(names: tuple[str, ...], spearman: Mapping[tuple[str, str], float]) -> np.ndarray:
@@ -92,6 +101,14 @@ def build_copula(order: tuple[str, ...], spearman: Mapping[tuple[str, str], floa
 @partial(jax.jit, static_argnames="size")
 def _uniforms(key, cholesky, size: int):
     normals = jax.random.normal(key, (size, cholesky.shape[0]), jnp.float32) @ cholesky.T
+    return jnp.clip(special.ndtr(normals), _U_LOW, _U_HIGH)
+
+
+def scores_to_uniforms(normals):
+    """Normal scores -> uniforms ``Phi(z)``, clipped inside (0, 1) exactly as the sampler clips them.
+
+    Differentiable in ``z`` (zero slope only beyond the clip, ~5.3 sigma up), so a gradient-based
+    sampler can work on the scores (see :mod:`uncertainty.update`)."""
     return jnp.clip(special.ndtr(normals), _U_LOW, _U_HIGH)
 
 
@@ -135,3 +152,34 @@ def parse_correlations(table, names: Mapping, uncertain: set[str], where: str) -
             raise PriorError(f"{where}: '{key}': the pair {pair[0]}, {pair[1]} is given twice")
         pairs[pair] = float(rho)
     return pairs
+
+
+def nearest_correlation(matrix, min_eigenvalue: float = 1e-3, iterations: int = 200) -> np.ndarray:
+    """The nearest correlation matrix (unit diagonal) with eigenvalues >= ``min_eigenvalue``.
+
+    Higham (2002), "Computing the nearest correlation matrix", alternating projections with
+    Dykstra's correction, in the Frobenius norm; a positive definite ``matrix`` whose smallest
+    eigenvalue is already >= ``min_eigenvalue`` comes back unchanged.
+
+    >>> m = nearest_correlation([[1, 0.9, 0.9], [0.9, 1, -0.9], [0.9, -0.9, 1]])
+    >>> bool(np.linalg.eigvalsh(m).min() >= 1e-3 - 1e-9)
+    True
+    """
+    y = np.array(matrix, np.float64)
+    if np.linalg.eigvalsh(y).min() >= min_eigenvalue:
+        return y
+    correction = np.zeros_like(y)
+    for _ in range(iterations):
+        r = y - correction
+        values, vectors = np.linalg.eigh(r)
+        x = (vectors * np.maximum(values, min_eigenvalue)) @ vectors.T  # nearest with eig floor
+        correction = x - r
+        y = x.copy()
+        np.fill_diagonal(y, 1.0)  # nearest with unit diagonal
+        if np.linalg.eigvalsh(y).min() >= min_eigenvalue * (1 - 1e-6):
+            break
+    # A last floor-and-rescale guarantees the floor (up to rounding) if the loop stopped early.
+    values, vectors = np.linalg.eigh(y)
+    y = (vectors * np.maximum(values, min_eigenvalue)) @ vectors.T
+    scale = 1.0 / np.sqrt(np.diag(y))
+    return (y * scale[:, None]) * scale[None, :]

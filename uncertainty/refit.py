@@ -17,8 +17,11 @@ pert            bounds kept; mode from the mean, (low + 4 mode + high) / 6
 discrete        values kept; weights = posterior probabilities
 ==============  ==============================================================================
 
-The dependence the refit cannot carry in independent marginals is recorded as posterior
-Spearman rank correlations under ``[provenance.rank_correlations]``.
+The dependence between the refitted marginals is written as a ``[correlations]`` table (a
+Gaussian copula, as ``simulate`` and ``update`` read it; :func:`correlations_table`), so a chained
+update starts from the posterior's dependence, not from independence. It is exact when the
+posterior is a Gaussian copula of its marginals (e.g. a bivariate lognormal). Every pair's
+posterior Spearman rank correlation is also recorded under ``[provenance.rank_correlations]``.
 """
 
 from __future__ import annotations
@@ -31,11 +34,24 @@ from pathlib import Path
 import numpy as np
 from scipy import stats as scipy_stats
 
+from .copula import build_copula, nearest_correlation, pearson_to_spearman, spearman_to_pearson
 from .model import ASSUMPTIONS
 from .priors import PriorSet
 
-__all__ = ["refit_marginal", "rank_correlations", "new_prior_document", "dumps_toml",
-           "sha256_of"]
+__all__ = ["refit_marginal", "rank_correlations", "correlations_table", "new_prior_document",
+           "dumps_toml", "sha256_of"]
+
+# A pair is written when its posterior Spearman correlation is further from 0 than
+# NOISE_SDS Monte Carlo standard errors, or the Bonferroni bound for the number of pairs when that
+# is larger (~3.7 for the 190 pairs of the Sora priors), so that few pairs enter on noise alone.
+# The standard error is that of a mean of the Spearman summands (standardised rank products)
+# with the ESS of that product: for NUTS it is often well under the marginals' bulk ESS.
+NOISE_SDS = 3.0
+FAMILY_WISE_RATE = 0.05
+# The written copula's normal-score matrix keeps its smallest eigenvalue >= this, so it stays
+# positive definite after rounding each rho to CORRELATION_DIGITS.
+MIN_EIGENVALUE = 1e-2
+CORRELATION_DIGITS = 4
 
 
 def _clip(value: float, low: float, high: float) -> float:
@@ -92,6 +108,68 @@ def rank_correlations(posterior, names: list[str], digits: int = 3) -> dict[str,
     return out
 
 
+def _standardised_ranks(posterior, names: list[str]) -> np.ndarray:
+    """(name, chain, draw) ranks scaled to mean 0, sd 1: Spearman's rho is the mean of a product."""
+    out = []
+    for n in names:
+        values = np.asarray(posterior[n].values, np.float64)
+        ranks = scipy_stats.rankdata(values.ravel()).reshape(values.shape)
+        out.append((ranks - ranks.mean()) / ranks.std())
+    return np.stack(out)
+
+
+def _significant(scores: np.ndarray, max_effective: float) -> tuple[np.ndarray, float]:
+    """Spearman matrix with the pairs within Monte Carlo noise set to 0, and the z used."""
+    from arviz_stats.base import array_stats
+
+    k = len(scores)
+    pairs = k * (k - 1) // 2
+    z = max(NOISE_SDS, float(scipy_stats.norm.isf(FAMILY_WISE_RATE / 2 / max(pairs, 1))))
+    rho = np.eye(k)
+    for i, j in zip(*np.triu_indices(k, 1)):
+        product = scores[i] * scores[j]
+        effective = min(float(array_stats.ess(product, method="mean")), max_effective)
+        value = float(product.mean())
+        if abs(value) > z * float(product.std()) / math.sqrt(max(effective, 1.0)):
+            rho[i, j] = rho[j, i] = value
+    return rho, z
+
+
+def correlations_table(posterior, names: list[str], max_effective: float,
+                       source: str) -> tuple[dict, dict]:
+    """``[correlations]`` for the new prior file, and what ``[provenance]`` says about it.
+
+    Rule: every pair of ``names`` (the uncertain continuous assumptions) whose posterior Spearman
+    correlation is beyond its Monte Carlo noise (see ``NOISE_SDS``; ``max_effective`` caps the
+    ESS, e.g. importance sampling's). When the normal-score matrix of those pairs (``2 sin(pi
+    rho / 6)``, the others 0) is not positive definite with room for rounding, it is projected to
+    the nearest correlation matrix that is (:func:`~uncertainty.copula.nearest_correlation`),
+    every pair of the names involved is written from it, and the provenance says so."""
+    kept, z = _significant(_standardised_ranks(posterior, names), max_effective) \
+        if len(names) > 1 else (np.eye(len(names)), NOISE_SDS)
+    involved = [i for i in range(len(names)) if np.count_nonzero(kept[i]) > 1]  # 1 = diagonal
+    written = kept[np.ix_(involved, involved)]
+    pearson = spearman_to_pearson(written)
+    projected = bool(involved) and bool(np.linalg.eigvalsh(pearson).min() < MIN_EIGENVALUE)
+    if projected:
+        written = pearson_to_spearman(nearest_correlation(pearson, MIN_EIGENVALUE))
+    pairs = {}
+    for i, j in zip(*np.triu_indices(len(involved), 1)):
+        value = round(float(written[i, j]), CORRELATION_DIGITS)
+        if value != 0.0:
+            pairs[(names[involved[i]], names[involved[j]])] = value
+    build_copula(tuple(names), pairs, where="the refitted [correlations]")  # PD after rounding
+    rule = (f"posterior Spearman rank correlations more than {z:.2f} Monte Carlo standard errors "
+            "from 0")
+    info = {"rule": rule, "projected": projected}
+    if projected:
+        info["note"] = ("the rank correlations above the threshold did not form a positive definite "
+                        "Gaussian copula; projected to the nearest correlation matrix that does "
+                        f"(Higham 2002, smallest eigenvalue {MIN_EIGENVALUE:g})")
+    table = {f"{a},{b}": value for (a, b), value in pairs.items()}
+    return ({"source": f"{source}: {rule}", **table} if table else {}), info
+
+
 def sha256_of(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
@@ -118,6 +196,13 @@ def new_prior_document(result, name: str, date: datetime.date | None = None) -> 
         assumptions[key] = spec
     uncertain = [k for k in priors.uncertain if float(posterior[k].std()) > 0]
     diagnostics = {k: v for k, v in result.diagnostics.items() if v is not None}
+    # Discrete assumptions stay out of the copula: update sums them out independently.
+    continuous = [k for k in uncertain if not priors[k].dist.discrete]
+    # Importance sampling resamples its weighted prior draws: no more effective draws than the
+    # weights' ESS, however many draws the resample has.
+    correlations, correlation_info = correlations_table(
+        posterior, continuous, diagnostics.get("ess_bulk_min", math.inf),
+        f"posterior of {parent} updated with {evidence_names} ({result.method}, {date})")
     provenance = {
         "parent": priors.path or priors.name, "parent_sha256": priors.sha256 or "",
         "evidence": [e.path or "" for e in result.evidence],
@@ -125,10 +210,13 @@ def new_prior_document(result, name: str, date: datetime.date | None = None) -> 
         "method": result.method, "date": date, "seed": result.seed,
         "diagnostics": diagnostics,
         "rank_correlations": rank_correlations(posterior, uncertain) if len(uncertain) > 1 else {},
+        "correlations": correlation_info,
     }
     description = (f"{priors.description or priors.name}; updated with {evidence_names}")
-    return {"meta": {"name": name, "description": description}, "assumptions": assumptions,
-            "provenance": provenance}
+    document = {"meta": {"name": name, "description": description}, "assumptions": assumptions}
+    if correlations:
+        document["correlations"] = correlations
+    return {**document, "provenance": provenance}
 
 
 # --- a tiny TOML writer for this flat structure (tomllib reads, nothing in the stdlib writes) ---

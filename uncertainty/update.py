@@ -6,6 +6,11 @@ function as :func:`~uncertainty.simulate.simulate`.
 - Continuous assumptions: one vector sample site ``z`` of standardised coordinates whose density
   is each family's own ``log_prob`` plus the log-Jacobian of ``x = g(loc + scale * z)``
   (:class:`StandardisedPrior`); each assumption's value is a deterministic site of its name.
+- Rank-correlated continuous assumptions (``[correlations]``) are sampled as their Gaussian
+  copula's normal scores ``s ~ MultivariateNormal(0, R)``, in the same vector site, with
+  ``x = icdf(Phi(s))`` (:class:`CopulaBlock`): every marginal and the copula are exact.
+  A discrete assumption in ``[correlations]`` is refused (:func:`_check_copula`); the
+  ``log_prior`` group carries the copula's log density as ``gaussian_copula``.
 - Fixed assumptions are constants, not sample sites.
 - Discrete assumptions are summed out exactly (enumerated) inside the model, so NUTS sees a
   smooth target and chains stay vectorised; their values are then drawn exactly from their
@@ -17,7 +22,8 @@ function as :func:`~uncertainty.simulate.simulate`.
   likelihood factor ``evidence``; the pointwise terms are the ``log_likelihood`` group.
 
 ``method="importance"`` reweights prior draws by the likelihood with Pareto-smoothed importance
-sampling (ArviZ) and refuses when Pareto k > 0.7.
+sampling (ArviZ) and refuses when Pareto k > 0.7. Its prior draws come from ``simulate``, which
+samples the copula, so the weights (the likelihood alone) are right with correlations too.
 
 Example
 -------
@@ -38,6 +44,7 @@ import itertools
 import math
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Callable, Sequence
 
 import arviz as az
@@ -51,13 +58,14 @@ from numpyro.distributions import constraints
 from numpyro.infer import MCMC, NUTS, init_to_median
 
 from . import __version__
+from .copula import Copula, scores_to_uniforms
 from .errors import UserError
 from .evidence import EvidenceSet, Observation
 from .families import Family
 from .priors import PriorSet
 from .simulate import simulate
 
-__all__ = ["StandardisedPrior", "UpdateResult", "update", "observation_log_density",
+__all__ = ["StandardisedPrior", "CopulaBlock", "UpdateResult", "update", "observation_log_density",
            "METHODS", "PARETO_K_MAX", "RHAT_MAX"]
 
 METHODS = ("nuts", "importance")
@@ -66,6 +74,8 @@ RHAT_MAX = 1.01
 PSENSE_THRESHOLD = 0.05  # ArviZ psense_summary's default
 # Importance sampling draws this many prior draws per posterior draw it returns.
 IMPORTANCE_OVERSAMPLING = 50
+# The log_prior group's variable for log c(u), the Gaussian copula's density (not an assumption).
+COPULA_LOG_PRIOR = "gaussian_copula"
 PRIOR_DRAWS = 20_000  # the "prior" group: enough for 3-digit medians and 90% intervals
 
 Model = Callable[[dict], dict]
@@ -131,33 +141,101 @@ class _Coordinate:
         return x, (math.log(width * self.scale) + jax.nn.log_sigmoid(w) + jax.nn.log_sigmoid(-w))
 
 
+@dataclass(frozen=True)
+class CopulaBlock:
+    """The rank-correlated continuous assumptions on the sampler's scale: their normal scores.
+
+    Why this parameterisation: the families give ``icdf`` and ``log_prob`` but no CDF, so the
+    copula density ``c(F_1(x_1), ..., F_k(x_k))`` cannot be evaluated at ``x``. Sampling the
+    normal scores ``s ~ MultivariateNormal(0, R)`` instead makes the prior density of the sampled
+    coordinates exactly the multivariate normal one (no Jacobian, no CDF), and ``x_i =
+    icdf_i(Phi(s_i))`` has exactly its family's marginal (probability integral transform) and
+    exactly the Gaussian copula with correlation ``R``: the construction ``simulate`` samples
+    (:mod:`uncertainty.copula`, same clip of ``Phi`` inside (0, 1)). The scores are O(1) and
+    unconstrained like the standardised coordinates, and ``icdf`` is differentiable in ``u``
+    (beta and pert through a C1 Hermite spline), so NUTS sees a smooth target."""
+
+    names: tuple[str, ...]
+    families: tuple[Family, ...]
+    cholesky: tuple[tuple[float, ...], ...]  # of R, the normal scores' Pearson correlation
+
+    @classmethod
+    def of(cls, copula: Copula, continuous: dict) -> CopulaBlock:
+        return cls(copula.names, tuple(continuous[n] for n in copula.names), copula.cholesky)
+
+    def distribution(self) -> nd.MultivariateNormal:
+        scale_tril = jnp.asarray(self.cholesky, jnp.float32)
+        return nd.MultivariateNormal(jnp.zeros(len(self.names), jnp.float32), scale_tril=scale_tril)
+
+    def values(self, scores) -> dict:
+        """Each assumption's value at the normal scores (last axis in ``names`` order)."""
+        u = scores_to_uniforms(scores)
+        return {n: f.icdf(u[..., i]) for i, (n, f) in enumerate(zip(self.names, self.families))}
+
+    def log_density(self, x: dict):
+        """log c(u) of the copula at values ``x`` (the joint prior's log density minus the
+        marginals'): the scores are recovered by bisection, since the families have no CDF."""
+        scores = jnp.stack([_normal_score(f, x[n]) for n, f in zip(self.names, self.families)], -1)
+        return (self.distribution().log_prob(scores)
+                - nd.Normal(0.0, 1.0).log_prob(scores).sum(-1))
+
+
+@partial(jax.jit, static_argnums=0)
+def _copula_log_density(copula: CopulaBlock, x: dict):
+    """:meth:`CopulaBlock.log_density` compiled once per copula (not 40 bisection steps op by op)."""
+    return copula.log_density(x)
+
+
+def _normal_score(family: Family, x, iterations: int = 40):
+    """s with icdf(Phi(s)) = x, by bisection on [-14, 6] (beyond the float32 clip of Phi)."""
+    x = jnp.asarray(x, jnp.float32)
+
+    def halve(_, bounds):
+        lo, hi = bounds
+        mid = 0.5 * (lo + hi)
+        below = family.icdf(scores_to_uniforms(mid)) < x
+        return jnp.where(below, mid, lo), jnp.where(below, hi, mid)
+
+    lo, hi = jax.lax.fori_loop(0, iterations, halve, (jnp.full_like(x, -14.0), jnp.full_like(x, 6.0)))
+    return 0.5 * (lo + hi)
+
+
 class StandardisedPrior(nd.Distribution):
     """The continuous priors as ONE NumPyro distribution over their standardised coordinates z.
 
     Exact change of variables: ``log p(z) = sum_i family_i.log_prob(x_i) + log |dx_i/dz_i|``, with
     each family's own ``log_prob`` (the same objects ``simulate`` samples from); ``sample`` draws
-    from each family and maps back to z. One vector site instead of one site per assumption keeps
-    the compiled NUTS program small (every tree operation runs once, not once per leaf)."""
+    from each family and maps back to z. The rank-correlated assumptions, if any, follow as the
+    last coordinates: their copula's normal scores (:class:`CopulaBlock`), whose density is the
+    multivariate normal's. One vector site instead of one site per assumption keeps the compiled
+    NUTS program small (every tree operation runs once, not once per leaf)."""
 
     support = constraints.real_vector
     pytree_data_fields = ()
-    pytree_aux_fields = ("coordinates",)
+    pytree_aux_fields = ("coordinates", "copula")
 
-    def __init__(self, coordinates: tuple[_Coordinate, ...]):
+    def __init__(self, coordinates: tuple[_Coordinate, ...], copula: CopulaBlock | None = None):
         self.coordinates = coordinates
-        super().__init__(batch_shape=(), event_shape=(len(coordinates),))
+        self.copula = copula
+        size = len(coordinates) + (len(copula.names) if copula else 0)
+        super().__init__(batch_shape=(), event_shape=(size,))
 
     def values(self, z) -> tuple[dict, jnp.ndarray]:
-        """The assumptions' values at z, and the summed log-Jacobian."""
+        """The assumptions' values at z, and the summed log-Jacobian of the standardised part."""
         values, log_jacobian = {}, 0.0
         for i, c in enumerate(self.coordinates):
             values[c.name], lj = c.value_and_log_jacobian(z[..., i])
             log_jacobian = log_jacobian + lj
+        if self.copula:
+            values.update(self.copula.values(z[..., len(self.coordinates):]))
         return values, log_jacobian
 
     def log_prob(self, z):
         values, log_jacobian = self.values(z)
-        return log_jacobian + sum(c.family.log_prob(values[c.name]) for c in self.coordinates)
+        log_p = log_jacobian + sum(c.family.log_prob(values[c.name]) for c in self.coordinates)
+        if self.copula:
+            log_p = log_p + self.copula.distribution().log_prob(z[..., len(self.coordinates):])
+        return log_p
 
     def sample(self, key, sample_shape=()):
         keys = jax.random.split(key, len(self.coordinates))
@@ -172,7 +250,11 @@ class StandardisedPrior(nd.Distribution):
                 u = jnp.clip((x - c.low) / (c.high - c.low), 1e-6, 1 - 1e-6)
                 w = jnp.log(u) - jnp.log1p(-u)
             columns.append((w - c.loc) / c.scale)
-        return jnp.stack(columns, axis=-1).astype(jnp.float32)
+        blocks = [jnp.stack(columns, axis=-1)] if columns else []
+        if self.copula:
+            copula_key = jax.random.fold_in(key, len(self.coordinates))  # as simulate does
+            blocks.append(self.copula.distribution().sample(copula_key, tuple(sample_shape)))
+        return jnp.concatenate(blocks, axis=-1).astype(jnp.float32)
 
 
 def observation_log_density(obs: Observation, quantity):
@@ -213,9 +295,31 @@ def _spec(priors: PriorSet, observations: tuple[Observation, ...], model: Model)
     log_weights = np.zeros(len(combos))
     for (_, logp), col in zip(discrete.values(), columns):
         log_weights = log_weights + logp[list(col)]
-    prior = StandardisedPrior(tuple(_Coordinate.of(n, f) for n, f in continuous.items())) \
-        if continuous else None
+    prior = _continuous_prior(priors, continuous) if continuous else None
     return _Spec(fixed, continuous, prior, discrete_values, log_weights, observations, model)
+
+
+def _continuous_prior(priors: PriorSet, continuous: dict) -> StandardisedPrior:
+    """Standardised coordinates for the independent assumptions, copula scores for the rest."""
+    correlated = set(priors.copula.names) if priors.copula else set()
+    coordinates = tuple(_Coordinate.of(n, f) for n, f in continuous.items() if n not in correlated)
+    copula = CopulaBlock.of(priors.copula, continuous) if priors.copula else None
+    return StandardisedPrior(coordinates, copula)
+
+
+def _check_copula(priors: PriorSet) -> None:
+    """Refuse a discrete assumption in ``[correlations]``.
+
+    Discrete assumptions are summed out with their prior weights, independently of the rest; in
+    a copula their weights would depend on the continuous draws, so the sum would be wrong (for
+    importance sampling too, which sums them out the same way). One line, exit 2."""
+    for (a, b) in priors.correlations:
+        for name in (a, b):
+            if name in priors and priors[name].dist.discrete:
+                raise UserError(f"{priors.path or priors.name}: [correlations]: '{a},{b}': "
+                                f"'{name}' is discrete; update sums discrete assumptions out "
+                                "independently of the rest, so it cannot update a copula over "
+                                "one: remove the pair or give it a continuous family")
 
 
 def _log_likelihood_per_combo(spec: _Spec, continuous: dict):
@@ -297,10 +401,7 @@ def update(priors: PriorSet, evidence: Sequence[EvidenceSet], *, method: str = "
     """
     if model is None:  # the prior set's own model: attention, platforms and costs included
         model = priors.model
-    if getattr(priors, "correlations", None):
-        raise UserError(f"{priors.path}: update does not yet support [correlations] in the parent "
-                        "priors (the NUTS prior density would ignore the copula); remove them or "
-                        "update an uncorrelated prior file")
+    _check_copula(priors)
     if method not in METHODS:
         raise UserError(f"unknown method '{method}' (known: {', '.join(METHODS)})")
     observations = _check(priors, evidence, model)
@@ -406,6 +507,10 @@ def _datatree(priors: PriorSet, spec: _Spec, draws: dict, prior_tree: xr.DataTre
                for i, o in enumerate(spec.observations)}
     log_prior = {k: np.asarray(priors[k].dist.log_prob(a[k]), np.float64)
                  for k in priors.uncertain}
+    if spec.prior is not None and spec.prior.copula:  # psense scales the whole prior, copula too
+        copula = spec.prior.copula
+        x = {n: a[n] for n in copula.names}
+        log_prior[COPULA_LOG_PRIOR] = np.asarray(_copula_log_density(copula, x), np.float64)
     observed = xr.Dataset({_obs_name(i, o): xr.DataArray(o.value, attrs={
         "quantity": o.quantity, "noise": o.noise, "sigma": o.sigma, "source": o.source,
         "date": o.date, "tag": o.tag}) for i, o in enumerate(spec.observations)})
