@@ -51,7 +51,7 @@ __all__ = ["stream", "StreamResult", "DEFAULT_RTOL", "MAX_SAMPLES", "BINS", "KEE
 DEFAULT_RTOL = 0.005
 MAX_SAMPLES = 10**9  # an adaptive run stops here even if not converged
 BINS = 1 << 14
-KEEP = 1 << 18  # draws kept for figures and draws.nc
+KEEP = 1 << 17  # draws kept for figures and draws.nc: the pilot chunk
 QMC_REPLICATES = 16
 QMC_FIRST = 1 << 12  # points per replicate at the first QMC check
 QUANTILES = (0.05, 0.5, 0.95)  # the quantiles whose MCSE the adaptive run controls
@@ -93,7 +93,7 @@ def make_grid(pilot: dict, names: tuple[str, ...], figures: dict[str, tuple[floa
     low, high = np.nanmin(t, axis=1), np.nanmax(t, axis=1)
     margin = np.maximum(0.5 * (high - low), 1e-3 * np.maximum(np.abs(low), 1.0))
     low, high = low - margin, high + margin
-    scale = np.nanmedian(np.abs(finite), axis=1)
+    scale = np.nanmax(np.abs(finite), axis=1)  # keeps (x / scale)^2 far from float32's limit
     thresholds = tuple((i, float(v)) for i, name in enumerate(names) for v in figures.get(name, ()))
     return Grid(names, log, low, (high - low) / BINS, np.where(scale > 0, scale, 1.0), thresholds)
 
@@ -136,6 +136,14 @@ def _statistics(draws: dict, weight: jax.Array, group: jax.Array, groups: int, g
         "below": jnp.stack(below).astype(jnp.int32) if below else jnp.zeros(0, jnp.int32),
         "nonfinite": jnp.sum(weight * ~jnp.isfinite(x), axis=(1, 2)).astype(jnp.int32),
     }
+
+
+@partial(jax.jit, static_argnames=("grid_static", "groups"))
+def _block_statistics(draws: dict, weight, group, log, low, width, scale, *, grid_static, groups):
+    """:func:`_statistics` of one block of draws already made (``name -> (size,)``)."""
+    chunk = {name: draws[name][None] for name in grid_static[0]}
+    return _statistics(chunk, weight[None], group[None], groups, grid_static, log, low, width,
+                       scale)
 
 
 def _reduce(stats: dict, axis_name: str) -> dict:
@@ -318,14 +326,18 @@ def _schedule(n: int | None, max_n: int) -> list[int]:
     return sizes + [max_n]
 
 
-def _pilot(priors: PriorSet, key, model: Model, size: int) -> dict:
-    """The run's first ``size`` draws (at least one chunk's worth serves as the pilot that fixes
-    the histogram grid), every assumption and output, float64."""
+def _host(draws: dict, size: int) -> dict:
+    return {name: np.asarray(values[:size]).astype(np.float64) for name, values in draws.items()}
+
+
+def _kept_mc(priors: PriorSet, key, model: Model, pilot: dict, keep: int) -> dict:
+    """The run's first ``keep`` draws: the pilot chunk, and more chunks only if asked."""
     from .simulate import draw_chunk
 
-    chunks = [draw_chunk(priors, key, i, CHUNK_SIZE, model) for i in range(-(-size // CHUNK_SIZE))]
-    return {name: np.concatenate([np.asarray(c[name]) for c in chunks])[:size].astype(np.float64)
-            for name in chunks[0]}
+    extra = [_host(draw_chunk(priors, key, i, CHUNK_SIZE, model), CHUNK_SIZE)
+             for i in range(1, -(-keep // CHUNK_SIZE))]
+    return {name: np.concatenate([values] + [chunk[name] for chunk in extra])[:keep]
+            for name, values in pilot.items()}
 
 
 def _tracked(draws: dict, priors: PriorSet) -> tuple[str, ...]:
@@ -365,17 +377,25 @@ def _headline(names: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _stream_mc(priors, seed, n, rtol, max_n, model, keep, figures, progress) -> StreamResult:
+    from .simulate import draw_chunk
+
     key = jax.random.key(seed)
-    pilot = _pilot(priors, key, model, min(max(keep, CHUNK_SIZE), n or MAX_SAMPLES))
-    kept = {name: values[:keep] for name, values in pilot.items()}
+    # Chunk 0 is the pilot: it fixes the grid, gives the kept draws, and is counted as drawn.
+    first = min(n or CHUNK_SIZE, CHUNK_SIZE)
+    chunk = draw_chunk(priors, key, 0, CHUNK_SIZE, model)
+    pilot = _host(chunk, first)
     names = _tracked(pilot, priors)
     grid = make_grid(pilot, names, figures)
+    kept = _kept_mc(priors, key, model, pilot, min(keep, n or keep))
+    device_grid = grid.device_args()
+    totals = _merge(None, _block_statistics(
+        chunk, jnp.arange(CHUNK_SIZE) < first, jnp.zeros(CHUNK_SIZE, jnp.int32), *device_grid,
+        grid_static=(names, grid.thresholds), groups=1))
     mesh = _mesh()
     per_step = mesh.size * _chunks_per_device()
     static = dict(dists=distributions(priors), model=model, copula=priors.copula, size=CHUNK_SIZE,
                   grid_static=(names, grid.thresholds), mesh=mesh, lanes=_lanes())
-    device_grid = grid.device_args()
-    totals, done_chunks, history = None, 0, []
+    done_chunks, history = 1, []
     result = StreamResult(grid, {}, 0, seed, "mc", rtol if n is None else None, kept,
                           devices=mesh.size, processes=jax.process_count(), history=history)
     for target in _schedule(n, max_n):
@@ -405,12 +425,7 @@ def _stream_mc(priors, seed, n, rtol, max_n, model, keep, figures, progress) -> 
 
 # --- quasi-Monte Carlo ----------------------------------------------------------------------------
 
-@partial(jax.jit, static_argnames=("dists", "model", "copula", "grid_static", "groups"))
-def _qmc_step(u, group, weight, log, low, width, scale, *, dists, model, copula, grid_static,
-              groups):
-    draws = {name: value[None] for name, value in draws_from_uniforms(u, dists, model, copula).items()}
-    return _statistics(draws, weight[None], group[None], groups, grid_static, log, low, width,
-                       scale)
+_draws = jax.jit(draws_from_uniforms, static_argnames=("dists", "model", "copula"))
 
 
 def _sobol_engines(dimensions: int, seed: int, replicates: int) -> list:
@@ -441,23 +456,23 @@ def _stream_qmc(priors, seed, n, rtol, max_n, model, keep, figures, progress) ->
             block = np.stack([engine.random(m - done) for engine in engines])  # (R, new, d)
         u = np.clip(block.reshape(-1, dimensions).T, _U_LOW, _U_HIGH).astype(np.float32)
         group = np.repeat(np.arange(replicates, dtype=np.int32), m - done)
-        if result is None:  # the first block is the pilot: it fixes the grid
-            pilot = {k: np.asarray(v, np.float64) for k, v in draws_from_uniforms(
-                jnp.asarray(u[:, :max(keep, CHUNK_SIZE)]), dists, model, priors.copula).items()}
-            kept = {name: values[:keep] for name, values in pilot.items()}
-            names = _tracked(pilot, priors)
-            grid = make_grid(pilot, names, figures)
-            device_grid = grid.device_args()
-            static = dict(dists=dists, model=model, copula=priors.copula, groups=replicates,
-                          grid_static=(names, grid.thresholds))
-            result = StreamResult(grid, {}, 0, seed, "qmc", rtol if n is None else None, kept,
-                                  replicates=replicates, history=history)
         for start in range(0, u.shape[1], CHUNK_SIZE):
             columns = slice(start, start + CHUNK_SIZE)
             piece, piece_group = _pad(u[:, columns], group[columns])
-            weight = jnp.arange(CHUNK_SIZE) < u[:, columns].shape[1]
-            totals = _merge(totals, _qmc_step(jnp.asarray(piece), jnp.asarray(piece_group),
-                                              weight, *device_grid, **static))
+            size = u[:, columns].shape[1]
+            draws = _draws(jnp.asarray(piece), dists=dists, model=model, copula=priors.copula)
+            if result is None:  # the first block is the pilot: it fixes the grid
+                pilot = _host(draws, size)
+                names = _tracked(pilot, priors)
+                grid = make_grid(pilot, names, figures)
+                device_grid = grid.device_args()
+                static = dict(grid_static=(names, grid.thresholds), groups=replicates)
+                result = StreamResult(grid, {}, 0, seed, "qmc", rtol if n is None else None,
+                                      {k: v[:keep] for k, v in pilot.items()},
+                                      replicates=replicates, history=history)
+            totals = _merge(totals, _block_statistics(draws, jnp.arange(CHUNK_SIZE) < size,
+                                                      jnp.asarray(piece_group), *device_grid,
+                                                      **static))
         done = m
         result.totals, result.n = totals, m * replicates
         error = result.relative_mcse(_headline(result.grid.names))
