@@ -248,3 +248,15 @@ def test_cli_updates_a_correlated_prior_file_and_the_result_chains(tmp_path):
                      str(tmp_path / "twice.toml"), "--method", "importance", "--samples", "100")
     assert second.returncode == 0, second.stderr
     assert load_priors(tmp_path / "twice.toml").copula is not None
+
+
+def test_the_update_report_shows_each_correlation_before_and_after(nuts):
+    from uncertainty.refit import rank_correlations
+    from uncertainty.update_report import render_markdown, update_document
+
+    doc = update_document(nuts, "new.toml")
+    markdown = render_markdown(nuts, doc, None, [])
+    after = rank_correlations(nuts.tree["posterior"], ["x", "y"])["x,y"]
+    assert "## Rank correlations, before and after" in markdown
+    assert f"| x, y | {RHO_XY:+.2f} | {after:+.2f} |" in markdown
+    assert after < 0 < RHO_XY  # the evidence on x * y turns the prior's correlation around

@@ -95,6 +95,27 @@ def _evidence(result) -> list[str]:
     return lines
 
 
+def _correlations(result) -> list[str]:
+    """The parent's rank correlations and the posterior's, pair by pair (none: no section)."""
+    from .refit import rank_correlations
+
+    pairs = dict(result.priors.correlations)
+    if not pairs:
+        return []
+    involved = {name for pair in pairs for name in pair}
+    names = [name for name in result.priors if name in involved]  # the pairs' own order
+    after = rank_correlations(result.tree["posterior"], names)
+    lines = ["## Rank correlations, before and after", "",
+             "Spearman rank correlations of the parent's `[correlations]` (a Gaussian copula, "
+             "kept exactly in the prior density) and of the posterior draws. The new prior "
+             "file's `[correlations]` keeps the posterior pairs that stand out of Monte Carlo "
+             "noise (`[provenance.correlations]` says by what rule).", "",
+             "| pair | prior | posterior |", "|---|---|---|"]
+    for (a, b), rho in pairs.items():
+        lines.append(f"| {a}, {b} | {rho:+.2f} | {after[f'{a},{b}']:+.2f} |")
+    return lines + [""]
+
+
 def render_markdown(result, doc: dict, figure: str | None, moved: list[str]) -> str:
     """report.md: headline and assumption intervals before and after, evidence, diagnostics."""
     priors = result.priors
@@ -111,7 +132,7 @@ def render_markdown(result, doc: dict, figure: str | None, moved: list[str]) -> 
         lines += ["## What the evidence moved most", "",
                   "Prior (blue) and posterior (orange) of the inputs whose distribution moved "
                   "most: " + ", ".join(f"`{m}`" for m in moved) + ".", "", f"![prior vs posterior]({figure})", ""]
-    lines += ["## Every assumption", "", *_table(doc, assumptions), "",
+    lines += [*_correlations(result), "## Every assumption", "", *_table(doc, assumptions), "",
               "## Every output", "", *_table(doc, outputs), "",
               "## Prior sensitivity", "", *_sensitivity(result), "",
               "Intervals are ArviZ equal-tailed 90% intervals; the prior from Monte Carlo draws of "
