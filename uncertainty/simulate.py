@@ -137,12 +137,16 @@ def simulate(priors: PriorSet, n: int = DEFAULT_SAMPLES, seed: int = 0,
         raise ValueError(f"n must be a positive integer, got {n!r}")
     started = time.perf_counter()
     key = jax.random.key(seed)
-    chunks = []
-    for index in range(-(-n // CHUNK_SIZE)):
-        chunk = draw_chunk(priors, key, index, CHUNK_SIZE, model)
-        keep = min(CHUNK_SIZE, n - index * CHUNK_SIZE)
-        chunks.append({k: np.asarray(v[:keep]) for k, v in chunk.items()})
-    draws = {k: np.concatenate([c[k] for c in chunks]).astype(np.float64) for k in chunks[0]}
+    chunks = -(-n // CHUNK_SIZE)
+    # One chunk dispatched ahead: the device draws the next while the host copies this one.
+    ahead = draw_chunk(priors, key, 0, CHUNK_SIZE, model)
+    draws = {name: np.empty(n, np.float64) for name in ahead}
+    for index in range(chunks):
+        chunk, start = ahead, index * CHUNK_SIZE
+        if index + 1 < chunks:
+            ahead = draw_chunk(priors, key, index + 1, CHUNK_SIZE, model)
+        for name, values in jax.device_get(chunk).items():  # one transfer per chunk
+            draws[name][start:start + CHUNK_SIZE] = values[:n - start]
     return to_datatree(draws, priors, seed=seed, seconds=time.perf_counter() - started)
 
 
