@@ -1,7 +1,7 @@
 import contextlib
 import io
-import sys
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest

@@ -4,7 +4,6 @@ import json
 
 import pytest
 import xarray as xr
-
 from conftest import ARTICLE, run_cli, write_priors
 
 

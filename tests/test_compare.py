@@ -3,7 +3,6 @@
 import json
 
 import pytest
-
 from conftest import ARTICLE, run_cli, write_priors
 
 SAMPLES = "5000"

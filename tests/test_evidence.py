@@ -3,8 +3,8 @@
 from pathlib import Path
 
 import pytest
-
 from conftest import ARTICLE, ROOT, run_cli
+
 from uncertainty.errors import PriorError
 from uncertainty.evidence import evidence_from_dict, load_evidence
 

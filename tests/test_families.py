@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from uncertainty.families import FAMILIES, build
 from uncertainty.errors import PriorError
+from uncertainty.families import FAMILIES, build
 
 N = 200_000
 QS = np.array([0.05, 0.25, 0.5, 0.75, 0.95])

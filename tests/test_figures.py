@@ -5,8 +5,8 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import ROOT
+
 from uncertainty.figures import distribution_figure, forest_figure, prior_sketch, to_svg
 
 STATS = {"median": 10.0, "eti_50": [5.0, 20.0], "eti_90": [2.0, 50.0], "article_value": 30.0,
@@ -42,7 +42,7 @@ def test_svg_is_byte_for_byte_reproducible():
 def test_sketch_and_forest_plot():
     fixed = prior_sketch(np.full(100, 24.0), fixed=True)
     assert fixed.axes[0].get_xticks().size == 0
-    rows = [{"name": "a", **STATS}, {"name": "b", **{**STATS, "median": 12.0}}]
+    rows = [{"name": "a", **STATS}, {"name": "b", **STATS, "median": 12.0}]
     forest = forest_figure(rows, "things", "units", article=[30.0])
     ax = forest.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b"]

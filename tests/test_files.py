@@ -8,11 +8,10 @@ import sys
 import time
 
 import pytest
+from conftest import ROOT, run_cli
 
 from uncertainty.errors import UserError
 from uncertainty.files import MANIFEST, output_directory, write_new_file
-
-from conftest import ROOT, run_cli
 
 
 def _snapshot(folder):
@@ -37,10 +36,9 @@ def test_directory_appears_whole_with_a_manifest(tmp_path):
 def test_a_crash_while_writing_leaves_the_previous_report_intact(tmp_path):
     out = tmp_path / "r"
     _write(out, "previous")
-    with pytest.raises(RuntimeError):
-        with output_directory(out) as staging:
-            (staging / "a.txt").write_text("half")
-            raise RuntimeError("crash part-way")
+    with pytest.raises(RuntimeError), output_directory(out) as staging:
+        (staging / "a.txt").write_text("half")
+        raise RuntimeError("crash part-way")
     assert (out / "a.txt").read_text() == "previous"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
 

@@ -8,7 +8,6 @@ that cannot hold a comment, in a ``FILE.expect`` sidecar.
 from pathlib import Path
 
 import pytest
-
 from conftest import run_cli
 
 CORPUS = Path(__file__).parent / "data" / "invalid"

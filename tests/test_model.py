@@ -4,12 +4,17 @@ import math
 
 import jax
 import numpy as np
+from conftest import ARTICLE
 from scipy import stats
 
 from uncertainty import load_priors, priors_from_dict, simulate
-from uncertainty.model import ARTICLE_POINT, ASSUMPTIONS, OUTPUTS, SECONDS_PER_MONTH, compute_outputs
-
-from conftest import ARTICLE
+from uncertainty.model import (
+    ARTICLE_POINT,
+    ASSUMPTIONS,
+    OUTPUTS,
+    SECONDS_PER_MONTH,
+    compute_outputs,
+)
 
 
 def test_model_at_the_article_point_inputs():

@@ -6,13 +6,12 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from conftest import dumps_priors
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from uncertainty import PriorError, UserError, load_priors, simulate
 from uncertainty.model import ARTICLE_POINT, ASSUMPTIONS, compute_outputs
-
-from conftest import dumps_priors
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

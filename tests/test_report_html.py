@@ -12,7 +12,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import ARTICLE, run_cli
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -3,10 +3,9 @@
 import json
 
 import pytest
+from conftest import run_cli
 
 from uncertainty.reproduce import reproduction_table
-
-from conftest import run_cli
 
 # key -> (article says, recomputed), as printed in the domain page's section 3
 SECTION_3 = {

@@ -10,7 +10,6 @@ import sys
 import textwrap
 
 import pytest
-
 from conftest import ROOT
 
 # Each child prints one JSON line: streamed statistics of a fixed-size run of the article priors

@@ -8,9 +8,9 @@ import tomllib
 import numpy as np
 import pytest
 import xarray as xr
+from conftest import ARTICLE, ROOT, run_cli
 from scipy import stats
 
-from conftest import ARTICLE, ROOT, run_cli
 from uncertainty import load_priors, priors_from_dict
 from uncertainty.errors import UserError
 from uncertainty.evidence import evidence_from_dict
@@ -121,7 +121,7 @@ def test_importance_sampling_refuses_when_pareto_k_is_high():
 
 def test_a_then_b_matches_a_and_b_together():
     quantities = ["x", "y", "xy"]
-    model = lambda a: {"xy": a["x"] * a["y"]}  # noqa: E731
+    model = lambda a: {"xy": a["x"] * a["y"]}
     priors = priors_from_dict({
         "x": {"dist": "lognormal", "median": 10.0, "sigma": 1.0, "source": "test"},
         "y": {"dist": "lognormal", "median": 2.0, "sigma": 0.7, "source": "test"}})

@@ -23,11 +23,21 @@ Two `things`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
-__all__ = ["Text", "Table", "Image", "Bullets", "Section", "Block", "Cell", "to_markdown",
-           "table_markdown", "FIGURES_DIR"]
+__all__ = [
+    "FIGURES_DIR",
+    "Block",
+    "Bullets",
+    "Cell",
+    "Image",
+    "Section",
+    "Table",
+    "Text",
+    "table_markdown",
+    "to_markdown",
+]
 
 FIGURES_DIR = "figures"
 

@@ -62,8 +62,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def cmd_reproduce(args) -> int:
-    from .reproduce import reproduction_table
     from .report import reproduction_markdown
+    from .reproduce import reproduction_table
 
     lines = reproduction_table()
     print(json.dumps({"lines": lines}, indent=1) if args.json else reproduction_markdown(lines))
@@ -180,7 +180,8 @@ def _add_scale_options(parser) -> None:
                         help="stop an --rtol run here even if not converged (default: 1e9)")
     parser.add_argument("--sampler", choices=("mc", "qmc"), default="mc",
                         help="mc: Monte Carlo; qmc: scrambled Sobol points, 16 randomised "
-                             "replicates for the error estimate (default: mc)")
+                             "replicates for the error estimate, --samples rounded up to a "
+                             "multiple of 16 (default: mc)")
     parser.add_argument("--quiet", action="store_true", help="no progress line on stderr")
     group = parser.add_argument_group(
         "multi-host", "join a jax.distributed run (or set JAX_COORDINATOR_ADDRESS and let JAX "

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from .blocks import Image, Section, Table, Text, to_markdown
 from .errors import UserError
@@ -24,7 +24,7 @@ from .report import write_figures
 from .simulate import simulate
 from .summary import format_value, percentile_words, summarize
 
-__all__ = ["run_compare", "comparison_document", "comparison_sections", "comparison_figures"]
+__all__ = ["comparison_document", "comparison_figures", "comparison_sections", "run_compare"]
 
 
 def _scenario_names(prior_sets: Sequence[PriorSet]) -> list[str]:

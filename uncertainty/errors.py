@@ -1,6 +1,6 @@
 """The one exception a user should ever see: bad input, reported in one line and exit status 2."""
 
-__all__ = ["UserError", "PriorError"]
+__all__ = ["PriorError", "UserError"]
 
 
 class UserError(Exception):

@@ -18,18 +18,24 @@ from __future__ import annotations
 import datetime
 import difflib
 import hashlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Iterable, Mapping
 
 from .errors import PriorError, UserError
 from .families import _number  # the same number rule as prior files
 from .model import ASSUMPTIONS, OUTPUTS
 from .priors import read_toml
 
-__all__ = ["Observation", "EvidenceSet", "load_evidence", "evidence_from_dict", "NOISES",
-           "TAGS"]
+__all__ = [
+    "NOISES",
+    "TAGS",
+    "EvidenceSet",
+    "Observation",
+    "evidence_from_dict",
+    "load_evidence",
+]
 
 NOISES = ("lognormal", "normal")
 TAGS = ("P", "S", "D")

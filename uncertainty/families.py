@@ -32,7 +32,7 @@ from scipy import stats as scipy_stats
 
 from .errors import PriorError
 
-__all__ = ["FAMILIES", "Family", "build", "DEFAULT_LEVEL"]
+__all__ = ["DEFAULT_LEVEL", "FAMILIES", "Family", "build"]
 
 DEFAULT_LEVEL = 0.9
 FAMILIES: dict[str, type[Family]] = {}

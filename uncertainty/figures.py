@@ -16,7 +16,7 @@ True
 from __future__ import annotations
 
 import io
-from typing import Sequence
+from collections.abc import Sequence
 
 import matplotlib
 import numpy as np
@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 
 from .summary import format_value
 
-__all__ = ["distribution_figure", "prior_sketch", "forest_figure", "to_svg", "COLORS"]
+__all__ = ["COLORS", "distribution_figure", "forest_figure", "prior_sketch", "to_svg"]
 
 # Colour-blind-safe (seaborn's "colorblind" palette); the report never relies on colour alone.
 COLORS = {"draws": "#0173b2", "interval": "#0173b2", "article": "#d55e00", "median": "#029e73",

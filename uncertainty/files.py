@@ -13,13 +13,13 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from .errors import UserError
 
-__all__ = ["MANIFEST", "output_directory", "write_new_file", "check_output_directory"]
+__all__ = ["MANIFEST", "check_output_directory", "output_directory", "write_new_file"]
 
 MANIFEST = "manifest.json"
 TOOL = "sora-uq"

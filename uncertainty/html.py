@@ -18,11 +18,11 @@ from __future__ import annotations
 import base64
 import html
 import re
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from .blocks import Block, Bullets, Cell, Image, Section, Table, Text
 
-__all__ = ["to_html", "inline", "CSS"]
+__all__ = ["CSS", "inline", "to_html"]
 
 CSS = """
 :root { --ink: #1d2330; --muted: #5b6475; --line: #d9dee7; --band: #f4f6fa; --accent: #0173b2;

@@ -20,20 +20,34 @@ import difflib
 import hashlib
 import math
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
 
 from .copula import Copula, build_copula, parse_correlations
 from .errors import PriorError, UserError
 from .families import Family, Fixed, build
 from .hardware import Accelerator, lookup_gpu, match_gpu
-from .model import (ASSUMPTIONS, ATTENTION, DEFAULT_PLATFORMS, NEUTRAL, OPTIONAL_ASSUMPTIONS,
-                    model_for, platform_assumptions)
+from .model import (
+    ASSUMPTIONS,
+    ATTENTION,
+    DEFAULT_PLATFORMS,
+    NEUTRAL,
+    OPTIONAL_ASSUMPTIONS,
+    model_for,
+    platform_assumptions,
+)
 
-__all__ = ["Prior", "PriorSet", "load_priors", "priors_from_dict", "resolve_priors_path",
-           "PRIORS_DIR", "DEFAULT_SOURCE"]
+__all__ = [
+    "DEFAULT_SOURCE",
+    "PRIORS_DIR",
+    "Prior",
+    "PriorSet",
+    "load_priors",
+    "priors_from_dict",
+    "resolve_priors_path",
+]
 
 DEFAULT_SOURCE = "default: the article's neutral value (absent from the file)"
 PLATFORM_KEYS = ("minutes_per_day", "ai_share")

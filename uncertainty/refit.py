@@ -38,8 +38,14 @@ from .copula import build_copula, nearest_correlation, pearson_to_spearman, spea
 from .model import ASSUMPTIONS
 from .priors import PriorSet
 
-__all__ = ["refit_marginal", "rank_correlations", "correlations_table", "new_prior_document",
-           "dumps_toml", "sha256_of"]
+__all__ = [
+    "correlations_table",
+    "dumps_toml",
+    "new_prior_document",
+    "rank_correlations",
+    "refit_marginal",
+    "sha256_of",
+]
 
 # A pair is written when its posterior Spearman correlation is further from 0 than
 # NOISE_SDS Monte Carlo standard errors, or the Bonferroni bound for the number of pairs when that

@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 import platform
 import time
+from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import Collection, Mapping
 
 import jax
 import xarray as xr
@@ -24,12 +24,17 @@ from .blocks import FIGURES_DIR, Section, table_markdown, to_markdown
 from .figures import distribution_figure, prior_sketch, to_svg
 from .files import check_output_directory, output_directory
 from .html import to_html
-from .plots import tornado_figure
 from .model import ALL_OUTPUTS, HEADLINE
+from .plots import tornado_figure
 from .priors import PriorSet, load_priors
 from .reproduce import reproduction_table
-from .sections import (REPORT_SECTIONS, headline_table_block, report_intro, report_title,
-                       reproduction_block)
+from .sections import (
+    REPORT_SECTIONS,
+    headline_table_block,
+    report_intro,
+    report_title,
+    reproduction_block,
+)
 from .sensitivity import pin_down_next, sobol_document, top_driver_check, tornado
 from .simulate import CHUNK_SIZE, to_datatree
 from .stream import BINS, DEFAULT_RTOL, MAX_SAMPLES, StreamResult, stream
@@ -40,8 +45,17 @@ from .summary import article_figures, headline_mcse, summarize_stream
 # (`sora-uq sobol --n` goes further).
 REPORT_SOBOL_N = 2**13
 
-__all__ = ["run_report", "repeat_command", "summary_document", "render_markdown", "render_html", "headline_table",
-           "reproduction_markdown", "report_figures", "write_figures"]
+__all__ = [
+    "headline_table",
+    "render_html",
+    "render_markdown",
+    "repeat_command",
+    "report_figures",
+    "reproduction_markdown",
+    "run_report",
+    "summary_document",
+    "write_figures",
+]
 
 def _versions() -> dict:
     import arviz

@@ -16,14 +16,14 @@ False
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Callable
 
 from .model import SECONDS_PER_MONTH, compute_outputs
 
-__all__ = ["reproduction_table", "article_data", "TOLERANCE"]
+__all__ = ["TOLERANCE", "article_data", "reproduction_table"]
 
 TOLERANCE = 0.03  # a recomputed figure within 3% of the stated one is consistent
 

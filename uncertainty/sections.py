@@ -11,14 +11,21 @@ Figure names: ``dist_<output>`` (distribution), ``prior_<assumption>`` (density 
 
 from __future__ import annotations
 
-from typing import Callable, Collection
+from collections.abc import Callable, Collection
 
 from .blocks import Bullets, Image, Section, Table, Text
 from .model import ALL_OUTPUTS, ASSUMPTIONS
 from .summary import format_value, percentile_words
 
-__all__ = ["REPORT_SECTIONS", "report_title", "report_intro", "headline_table_block",
-           "article_words", "reproduction_block", "MCSE_TARGET"]
+__all__ = [
+    "MCSE_TARGET",
+    "REPORT_SECTIONS",
+    "article_words",
+    "headline_table_block",
+    "report_intro",
+    "report_title",
+    "reproduction_block",
+]
 
 MCSE_TARGET = 0.01  # the largest relative MCSE of a headline 5%/95% quantile a report accepts
 

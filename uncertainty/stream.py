@@ -32,9 +32,9 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Callable
 
 import jax
 import jax.numpy as jnp
@@ -42,11 +42,27 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from .priors import PriorSet
-from .simulate import (CHUNK_SIZE, _U_HIGH, _U_LOW, distributions, draws_from_uniforms, mc_uniforms,
-                       random_names)
+from .simulate import (
+    _U_HIGH,
+    _U_LOW,
+    CHUNK_SIZE,
+    distributions,
+    draws_from_uniforms,
+    mc_uniforms,
+    random_names,
+)
 
-__all__ = ["stream", "StreamResult", "DEFAULT_RTOL", "MAX_SAMPLES", "BINS", "KEEP",
-           "QMC_REPLICATES", "SCHEDULE", "QUANTILES"]
+__all__ = [
+    "BINS",
+    "DEFAULT_RTOL",
+    "KEEP",
+    "MAX_SAMPLES",
+    "QMC_REPLICATES",
+    "QUANTILES",
+    "SCHEDULE",
+    "StreamResult",
+    "stream",
+]
 
 DEFAULT_RTOL = 0.005
 MAX_SAMPLES = 10**9  # an adaptive run stops here even if not converged

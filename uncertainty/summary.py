@@ -19,7 +19,7 @@ import xarray as xr
 from .model import ALL_OUTPUTS, HEADLINE
 from .reproduce import article_data
 
-__all__ = ["summarize", "summarize_stream", "article_figures", "headline_mcse", "format_value", "percentile_words"]
+__all__ = ["article_figures", "format_value", "headline_mcse", "percentile_words", "summarize", "summarize_stream"]
 
 GROUP = "prior"
 

@@ -43,9 +43,9 @@ from __future__ import annotations
 import itertools
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Callable, Sequence
 
 import arviz as az
 import jax
@@ -65,8 +65,16 @@ from .families import Family
 from .priors import PriorSet
 from .simulate import simulate
 
-__all__ = ["StandardisedPrior", "CopulaBlock", "UpdateResult", "update", "observation_log_density",
-           "METHODS", "PARETO_K_MAX", "RHAT_MAX"]
+__all__ = [
+    "METHODS",
+    "PARETO_K_MAX",
+    "RHAT_MAX",
+    "CopulaBlock",
+    "StandardisedPrior",
+    "UpdateResult",
+    "observation_log_density",
+    "update",
+]
 
 METHODS = ("nuts", "importance")
 PARETO_K_MAX = 0.7

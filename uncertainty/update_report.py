@@ -18,7 +18,7 @@ from .model import HEADLINE, OUTPUTS
 from .summary import format_value
 from .update_plots import moved_most, prior_posterior_figure
 
-__all__ = ["update_document", "render_markdown", "write_update_report", "intervals"]
+__all__ = ["intervals", "render_markdown", "update_document", "write_update_report"]
 
 DIAGNOSTIC_KEYS = ("r_hat_max", "ess_bulk_min", "divergences", "pareto_k")
 FIGURE_COUNT = 4
