@@ -100,16 +100,28 @@ class Grid:
                 jnp.asarray(self.width, jnp.float32), jnp.asarray(self.scale, jnp.float32))
 
 
-def make_grid(pilot: dict, names: tuple[str, ...], figures: dict[str, tuple[float, ...]]) -> Grid:
-    x = np.stack([np.asarray(pilot[name], np.float64) for name in names])
-    finite = np.where(np.isfinite(x), x, np.nan)
-    log = np.nanmin(finite, axis=1) > 0
+@partial(jax.jit, static_argnames="names")
+def _pilot_extremes(draws: dict, weight, names: tuple[str, ...]):
+    """Smallest and largest finite value of each tracked output among the weighted draws (on the
+    device: the pilot never has to travel to the host in full)."""
+    x = jnp.stack([draws[name] for name in names])
+    finite = jnp.isfinite(x) & weight
+    return (jnp.min(jnp.where(finite, x, jnp.inf), axis=1),
+            jnp.max(jnp.where(finite, x, -jnp.inf), axis=1))
+
+
+def make_grid(pilot: dict, weight, names: tuple[str, ...],
+              figures: dict[str, tuple[float, ...]]) -> Grid:
+    """The grid from the pilot's range: log bins where every pilot draw is positive, widened by
+    half the range on each side."""
+    smallest, largest = (np.asarray(v, np.float64) for v in _pilot_extremes(pilot, weight, names))
+    log = smallest > 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        t = np.where(log[:, None], np.log(finite), finite)
-    low, high = np.nanmin(t, axis=1), np.nanmax(t, axis=1)
+        low = np.where(log, np.log(smallest), smallest)
+        high = np.where(log, np.log(largest), largest)
     margin = np.maximum(0.5 * (high - low), 1e-3 * np.maximum(np.abs(low), 1.0))
     low, high = low - margin, high + margin
-    scale = np.nanmax(np.abs(finite), axis=1)  # keeps (x / scale)^2 far from float32's limit
+    scale = np.maximum(np.abs(smallest), np.abs(largest))  # keeps (x / scale)^2 within float32
     thresholds = tuple((i, float(v)) for i, name in enumerate(names) for v in figures.get(name, ()))
     return Grid(names, log, low, (high - low) / BINS, np.where(scale > 0, scale, 1.0), thresholds)
 
@@ -343,6 +355,7 @@ def _schedule(n: int | None, max_n: int) -> list[int]:
 
 
 def _host(draws: dict, size: int) -> dict:
+    """The first ``size`` draws, sliced on the device before they travel."""
     return {name: np.asarray(values[:size]).astype(np.float64) for name, values in draws.items()}
 
 
@@ -350,10 +363,10 @@ def _kept_mc(priors: PriorSet, key, model: Model, pilot: dict, keep: int) -> dic
     """The run's first ``keep`` draws: the pilot chunk, and more chunks only if asked."""
     from .simulate import draw_chunk
 
-    extra = [_host(draw_chunk(priors, key, i, CHUNK_SIZE, model), CHUNK_SIZE)
-             for i in range(1, -(-keep // CHUNK_SIZE))]
-    return {name: np.concatenate([values] + [chunk[name] for chunk in extra])[:keep]
-            for name, values in pilot.items()}
+    chunks = [pilot] + [draw_chunk(priors, key, i, CHUNK_SIZE, model)
+                        for i in range(1, -(-keep // CHUNK_SIZE))]
+    parts = [_host(chunk, min(CHUNK_SIZE, keep - i * CHUNK_SIZE)) for i, chunk in enumerate(chunks)]
+    return {name: np.concatenate([part[name] for part in parts]) for name in pilot}
 
 
 def _tracked(draws: dict, priors: PriorSet) -> tuple[str, ...]:
@@ -399,16 +412,18 @@ def _stream_mc(priors, seed, n, rtol, max_n, model, keep, figures, progress) -> 
     # Chunk 0 is the pilot: it fixes the grid, gives the kept draws, and is counted as drawn.
     first = min(n or CHUNK_SIZE, CHUNK_SIZE)
     chunk = draw_chunk(priors, key, 0, CHUNK_SIZE, model)
-    pilot = _host(chunk, first)
-    names = _tracked(pilot, priors)
-    grid = make_grid(pilot, names, figures)
-    kept = _kept_mc(priors, key, model, pilot, min(keep, n or keep))
+    names = _tracked(chunk, priors)
+    weight = jnp.arange(CHUNK_SIZE) < first
+    grid = make_grid(chunk, weight, names, figures)
+    kept = _kept_mc(priors, key, model, chunk, min(keep, n or keep))
     device_grid = grid.device_args()
     totals = _merge(None, _block_statistics(
-        chunk, jnp.arange(CHUNK_SIZE) < first, jnp.zeros(CHUNK_SIZE, jnp.int32), *device_grid,
+        chunk, weight, jnp.zeros(CHUNK_SIZE, jnp.int32), *device_grid,
         grid_static=(names, grid.thresholds), groups=1))
     mesh = _mesh()
-    per_step = mesh.size * _chunks_per_device()
+    # Small steps while a check is near (a big step would mostly draw masked chunks), big ones
+    # for long runs; at most two compiled programs.
+    big_step = mesh.size * _chunks_per_device()
     static = dict(dists=distributions(priors), model=model, copula=priors.copula, size=CHUNK_SIZE,
                   grid_static=(names, grid.thresholds), mesh=mesh, lanes=_lanes())
     done_chunks, history = 1, []
@@ -418,13 +433,15 @@ def _stream_mc(priors, seed, n, rtol, max_n, model, keep, figures, progress) -> 
         full, remainder = divmod(target, CHUNK_SIZE)
         pending = []
         while done_chunks * CHUNK_SIZE < target:
+            left = -(-target // CHUNK_SIZE) - done_chunks
+            per_step = big_step if left >= big_step else mesh.size
             indices = _global_indices(done_chunks, per_step, mesh)
             pending.append(_mc_step(key, indices, full, remainder, *device_grid, **static))
             done_chunks += per_step
             if len(pending) > 1:  # the device draws the next step while the host adds this one
                 totals = _merge(totals, pending.pop(0))
                 if progress:
-                    progress(min((done_chunks - per_step) * CHUNK_SIZE, target), None)
+                    progress(min(done_chunks * CHUNK_SIZE, target), None)
         for step in pending:
             totals = _merge(totals, step)
         # chunks past the target were masked out: the next target draws them again
@@ -478,13 +495,12 @@ def _stream_qmc(priors, seed, n, rtol, max_n, model, keep, figures, progress) ->
             size = u[:, columns].shape[1]
             draws = _draws(jnp.asarray(piece), dists=dists, model=model, copula=priors.copula)
             if result is None:  # the first block is the pilot: it fixes the grid
-                pilot = _host(draws, size)
+                pilot = _host(draws, min(size, keep))
                 names = _tracked(pilot, priors)
-                grid = make_grid(pilot, names, figures)
+                grid = make_grid(draws, jnp.arange(CHUNK_SIZE) < size, names, figures)
                 device_grid = grid.device_args()
                 static = dict(grid_static=(names, grid.thresholds), groups=replicates)
-                result = StreamResult(grid, {}, 0, seed, "qmc", rtol if n is None else None,
-                                      {k: v[:keep] for k, v in pilot.items()},
+                result = StreamResult(grid, {}, 0, seed, "qmc", rtol if n is None else None, pilot,
                                       replicates=replicates, history=history)
             totals = _merge(totals, _block_statistics(draws, jnp.arange(CHUNK_SIZE) < size,
                                                       jnp.asarray(piece_group), *device_grid,
