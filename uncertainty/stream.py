@@ -185,12 +185,13 @@ def _reduce(stats: dict, axis_name: str) -> dict:
 
 def _merge(total: dict | None, step: dict) -> dict:
     """Host-side running totals in 64 bits (int32 counts per step cannot overflow); per-chunk
-    sums are stacked, to be added exactly."""
+    sums are listed, to be added exactly at the end (concatenating at every step would copy
+    O(steps^2) bytes)."""
     step = {key: np.asarray(value).astype(np.float64 if value.dtype.kind == "f" else np.int64)
             for key, value in step.items()}
     if total is None:
-        return step
-    return {key: (np.concatenate([total[key], value]) if key in PER_CHUNK else
+        return {key: [value] if key in PER_CHUNK else value for key, value in step.items()}
+    return {key: (total[key] + [value] if key in PER_CHUNK else
                   np.minimum(total[key], value) if key == "min" else
                   np.maximum(total[key], value) if key == "max" else total[key] + value)
             for key, value in step.items()}
@@ -288,8 +289,9 @@ class StreamResult:
     def mean_sd(self, name: str) -> tuple[float, float]:
         i = self.grid.names.index(name)
         n, scale = self.n, self.grid.scale[i]
-        mean = math.fsum(self.totals["sum"][:, i]) / n
-        variance = max(math.fsum(self.totals["sum_sq"][:, i]) / n - mean**2, 0.0) * n / max(n - 1, 1)
+        sums, squares = (np.concatenate(self.totals[key])[:, i] for key in PER_CHUNK)
+        mean = math.fsum(sums) / n
+        variance = max(math.fsum(squares) / n - mean**2, 0.0) * n / max(n - 1, 1)
         return float(mean * scale), float(math.sqrt(variance) * scale)
 
     def share_below(self, name: str, value: float) -> float:
@@ -421,8 +423,8 @@ def _stream_mc(priors, seed, n, rtol, max_n, model, keep, figures, progress) -> 
         chunk, weight, jnp.zeros(CHUNK_SIZE, jnp.int32), *device_grid,
         grid_static=(names, grid.thresholds), groups=1))
     mesh = _mesh()
-    # Small steps while a check is near (a big step would mostly draw masked chunks), big ones
-    # for long runs; at most two compiled programs.
+    # Small steps when only a few chunks are left before a check (a big step would mostly
+    # draw masked chunks), big ones otherwise; at most two compiled programs.
     big_step = mesh.size * _chunks_per_device()
     static = dict(dists=distributions(priors), model=model, copula=priors.copula, size=CHUNK_SIZE,
                   grid_static=(names, grid.thresholds), mesh=mesh, lanes=_lanes())
@@ -434,7 +436,8 @@ def _stream_mc(priors, seed, n, rtol, max_n, model, keep, figures, progress) -> 
         pending = []
         while done_chunks * CHUNK_SIZE < target:
             left = -(-target // CHUNK_SIZE) - done_chunks
-            per_step = big_step if left >= big_step else mesh.size
+            # a one-chunk step costs a GPU about as much as 1/16 of a big one (latency)
+            per_step = mesh.size if left * 16 <= big_step else big_step
             indices = _global_indices(done_chunks, per_step, mesh)
             pending.append(_mc_step(key, indices, full, remainder, *device_grid, **static))
             done_chunks += per_step
