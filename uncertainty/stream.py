@@ -17,8 +17,9 @@ Which draws a run contains never depends on the devices: chunk ``i`` always come
 ``fold_in(key, i)`` and each step masks the draws beyond its target. The adaptive run
 (``rtol``) checks its Monte Carlo error only at a fixed schedule of sample sizes, so the sample
 size where it stops is device-independent too. Steps are sharded over every JAX device (all
-hosts' devices after :func:`uncertainty.distributed.initialize`) with ``shard_map``; the
-statistics are summed with ``psum``.
+hosts' devices after :func:`uncertainty.distributed.initialize`) with ``shard_map``; counts
+are summed with ``psum``, and per-chunk sums are gathered and added exactly on the host. The
+pilot (chunk 0, which fixes the grid and gives the kept draws) is counted, never drawn twice.
 
 Quasi-Monte Carlo (``sampler="qmc"``) feeds scrambled Sobol points (SciPy) through the same
 icdf path; :data:`QMC_REPLICATES` independent scramblings give an honest error estimate (the
@@ -41,6 +42,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from .model import HEADLINE
 from .priors import PriorSet
 from .simulate import (
     _U_HIGH,
@@ -401,8 +403,6 @@ def stream(priors: PriorSet, seed: int = 0, n: int | None = None, rtol: float | 
 
 
 def _headline(names: tuple[str, ...]) -> tuple[str, ...]:
-    from .model import HEADLINE
-
     chosen = tuple(name for name in HEADLINE if name in names)
     return chosen or names
 
