@@ -24,14 +24,14 @@ import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 from . import __version__
 from .errors import UserError
+from .stream import DEFAULT_RTOL, MAX_SAMPLES
 
 EXIT_BAD_INPUT = 2
-MAX_SAMPLES = 10**9
-DEFAULT_RTOL = 0.005  # the same as uncertainty.stream.DEFAULT_RTOL (not imported: JAX loads slowly)
 
 
 def _samples(text: str) -> int:
@@ -110,8 +110,6 @@ class Progress:
     stderr is not a terminal, and during the first seconds (short runs print nothing)."""
 
     def __init__(self, after_seconds: float = 2.0, stream=None):
-        import time
-
         self._clock = time.perf_counter
         self._start = self._clock()
         self._after = after_seconds

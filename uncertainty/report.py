@@ -94,6 +94,7 @@ def summary_document(priors: PriorSet, result: StreamResult, wall_seconds: float
 
     ``result`` is the streamed run (:func:`uncertainty.stream.stream`); ``command`` repeats it."""
     stats = summarize_stream(result)
+    error = float(result.relative_mcse(HEADLINE))
     return {
         "priors": {"name": priors.name, "path": priors.path, "sha256": priors.sha256},
         "seed": result.seed,
@@ -103,16 +104,16 @@ def summary_document(priors: PriorSet, result: StreamResult, wall_seconds: float
         "headline": list(HEADLINE),
         "outputs": stats,
         "headline_max_relative_mcse_q05_q95": headline_mcse(stats),
-        "headline_max_relative_mcse": float(result.relative_mcse(HEADLINE)),
+        "headline_max_relative_mcse": error,
         "assumptions": _assumption_rows(priors),
         "reproduction": reproduction_table(),
         **_sensitivity(priors, result.seed),
-        "run": _run_facts(result, wall_seconds),
+        "run": _run_facts(result, error, wall_seconds),
     }
 
 
-def _run_facts(result: StreamResult, wall_seconds: float) -> dict:
-    converged = bool(result.rtol is None or result.relative_mcse(HEADLINE) <= result.rtol)
+def _run_facts(result: StreamResult, error: float, wall_seconds: float) -> dict:
+    converged = result.rtol is None or error <= result.rtol
     sampler = ("quasi-Monte Carlo: scrambled Sobol points (scipy.stats.qmc) through each prior's "
                f"icdf, {result.replicates} independent scramblings" if result.sampler == "qmc" else
                "Monte Carlo: jax.random (threefry) uniforms through each prior's icdf, "
