@@ -21,13 +21,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import sys
-import threading
 import time
 from pathlib import Path
 
-from . import __version__
+from . import __version__, interrupt
 from .errors import UserError
 from .stream import DEFAULT_RTOL, MAX_SAMPLES
 
@@ -85,7 +83,7 @@ def cmd_report(args) -> int:
     rtol = args.rtol if args.rtol is not None else DEFAULT_RTOL
     doc = run_report(str(path), out, samples=args.samples, seed=args.seed, force=args.force,
                      gpu=args.gpu, rtol=rtol, sampler=args.sampler, max_samples=args.max_samples,
-                     progress=None if args.quiet else Progress(), write=_writes(joined))
+                     progress=Progress(show=not args.quiet), write=_writes(joined))
     if not _writes(joined):
         return 0
     if args.json:
@@ -107,9 +105,12 @@ def _writes(joined: bool) -> bool:
 
 class Progress:
     """One line on stderr, redrawn in place: draws so far and the error reached. Silent when
-    stderr is not a terminal, and during the first seconds (short runs print nothing)."""
+    stderr is not a terminal, during the first seconds (short runs print nothing), and with
+    ``show=False`` (``--quiet``). Called between steps, it is also where a Ctrl-C that a library
+    swallowed stops the run (see :mod:`uncertainty.interrupt`)."""
 
-    def __init__(self, after_seconds: float = 2.0, stream=None):
+    def __init__(self, after_seconds: float = 2.0, stream=None, show: bool = True):
+        self._show = show
         self._clock = time.perf_counter
         self._start = self._clock()
         self._after = after_seconds
@@ -118,9 +119,10 @@ class Progress:
         self._shown = False
 
     def __call__(self, draws: int, error: float | None) -> None:
+        interrupt.raise_if_requested()
         self._error = error if error is not None else self._error
         elapsed = self._clock() - self._start
-        if elapsed < self._after or not self._stream.isatty():
+        if not self._show or elapsed < self._after or not self._stream.isatty():
             return
         reached = f", relative MCSE {100 * self._error:.2f}%" if self._error is not None else ""
         self._stream.write(f"\rdrawing: {draws:,} draws{reached}, {draws / elapsed:,.0f} draws/s ")
@@ -482,9 +484,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    # Ctrl-C must interrupt even when the launching shell ignored SIGINT (background jobs).
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+    interrupt.install()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -507,6 +507,9 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as done:  # --help and --version
         return done.code if isinstance(done.code, int) else 0
     except Exception as err:  # a bug, not bad input: one line, and the way to see more
+        if interrupt.requested():  # Ctrl-C that a library turned into another exception
+            print("sora-uq: interrupted; nothing was written", file=sys.stderr)
+            return 130
         if os.environ.get("SORA_UQ_DEBUG"):
             raise
         print(f"sora-uq: internal error: {type(err).__name__}: {err} "

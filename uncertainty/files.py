@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import UserError
+from .interrupt import raise_if_requested
 
 __all__ = ["MANIFEST", "check_output_directory", "output_directory", "write_new_file"]
 
@@ -63,6 +64,7 @@ def output_directory(out: Path, force: bool = False) -> Iterator[Path]:
         yield staging
         files = sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file())
         (staging / MANIFEST).write_text(json.dumps({"tool": TOOL, "files": files}, indent=1) + "\n")
+        raise_if_requested()  # a Ctrl-C that a library swallowed still stops the commit
         _swap_into_place(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -129,6 +131,7 @@ def write_new_file(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+        raise_if_requested()
         os.link(tmp, path)  # fails if `path` appeared meanwhile: no overwrite, even in a race
     except FileExistsError:
         raise UserError(f"{path}: already exists; it is never overwritten, choose a new name") from None

@@ -1,0 +1,61 @@
+"""Ctrl-C that always stops a command cleanly: exit 130, nothing written, no traceback.
+
+A plain ``KeyboardInterrupt`` is not enough. It is raised wherever Python happens to be when the
+signal arrives, and while JAX compiles, that is often inside a callback run by the compiler's
+C++ code, which wraps the exception in a ``RuntimeError``; inside JAX's garbage-collector
+callback, Python prints it as "Exception ignored" and carries on drawing. So the handler also
+records the request:
+
+- the run checks it between steps, and the place that makes outputs visible refuses to publish
+  once one was made (``raise_if_requested``);
+- the CLI reports the run as interrupted whatever exception it ended with;
+- an interrupt that Python could not raise (a garbage-collector callback) is not printed: it is
+  honoured at the next check instead.
+
+Only the CLI installs the handler; importing the package changes no signal disposition.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+
+__all__ = ["install", "raise_if_requested", "requested"]
+
+_REQUESTED = threading.Event()
+
+
+def _on_interrupt(signum, frame) -> None:
+    _REQUESTED.set()
+    raise KeyboardInterrupt
+
+
+def install() -> None:
+    """Handle Ctrl-C from now on, even if the launching shell ignored SIGINT (background jobs)."""
+    _REQUESTED.clear()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _on_interrupt)
+    if not isinstance(sys.unraisablehook, _QuietWhenInterrupted):
+        sys.unraisablehook = _QuietWhenInterrupted(sys.unraisablehook)
+
+
+class _QuietWhenInterrupted:
+    """Drops the "Exception ignored ... KeyboardInterrupt" report; passes every other one on."""
+
+    def __init__(self, report):
+        self._report = report
+
+    def __call__(self, unraisable) -> None:
+        if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+            self._report(unraisable)
+
+
+def requested() -> bool:
+    return _REQUESTED.is_set()
+
+
+def raise_if_requested() -> None:
+    """Called just before anything becomes visible to the user."""
+    if _REQUESTED.is_set():
+        raise KeyboardInterrupt
