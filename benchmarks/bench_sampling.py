@@ -167,7 +167,7 @@ def _numpy_relative_mcse(draws: dict) -> float:
 def numpy_until_converged(rtol: float, seed: int = 1) -> tuple[int, float]:
     """Plain NumPy MC as a careful user would write it: draw more at each of sora-uq's check
     sizes (never redrawing), keep the headline outputs, check the exact quantiles' MCSE."""
-    from uncertainty.simulate import CHUNK_SIZE
+    from uncertainty.sampling import CHUNK_SIZE
     from uncertainty.stream import SCHEDULE
 
     rng = np.random.default_rng(seed)

@@ -9,7 +9,7 @@ from scipy import stats
 from uncertainty import load_priors, priors_from_dict
 from uncertainty.copula import build_copula, spearman_to_pearson
 from uncertainty.errors import PriorError
-from uncertainty.simulate import draw_chunk
+from uncertainty.sampling import draw_chunk
 
 N = 30_000  # the SE of a Spearman rho is <= 1/sqrt(N) = 0.006: a 0.02 tolerance is > 3 SE
 SPECS = {

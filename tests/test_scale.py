@@ -23,7 +23,7 @@ CHILD = textwrap.dedent("""
         initialize(args[0], int(args[1]), int(args[2]))
     import jax
     from uncertainty import load_priors, simulate
-    from uncertainty.simulate import CHUNK_SIZE
+    from uncertainty.sampling import CHUNK_SIZE
     from uncertainty.stream import stream
     priors = load_priors("article")
     run = stream(priors, seed=11, n=2 * CHUNK_SIZE + 1234, rtol=None, keep=100)

@@ -5,7 +5,7 @@ import pytest
 
 from uncertainty import priors_from_dict, simulate
 from uncertainty.model import ASSUMPTIONS, OUTPUTS
-from uncertainty.simulate import CHUNK_SIZE
+from uncertainty.sampling import CHUNK_SIZE
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from scipy import stats
 from uncertainty import priors_from_dict, simulate
 from uncertainty.cli import Progress
 from uncertainty.model import HEADLINE
-from uncertainty.simulate import CHUNK_SIZE
+from uncertainty.sampling import CHUNK_SIZE
 from uncertainty.stream import QMC_REPLICATES, SCHEDULE, stream
 from uncertainty.summary import article_figures, summarize_stream
 

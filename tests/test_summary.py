@@ -6,7 +6,7 @@ from scipy import stats
 
 from uncertainty import priors_from_dict, simulate
 from uncertainty.model import HEADLINE
-from uncertainty.simulate import DEFAULT_SAMPLES
+from uncertainty.sampling import DEFAULT_SAMPLES
 from uncertainty.summary import format_value, headline_mcse, percentile_words, summarize
 
 

@@ -1,23 +1,38 @@
-"""sora-uq: honest intervals for the compute needed to train and serve Sora-class video models."""
+"""sora-uq: honest intervals for the compute needed to train and serve Sora-class video models.
+
+The public names below are imported on first use (PEP 562), so importing the package, and
+starting the CLI, does not start JAX: ``sora-uq --help`` answers at once, and a Ctrl-C while
+JAX loads reaches the CLI's handler instead of printing a traceback.
+"""
+
+from importlib import import_module
+
+from .errors import PriorError, UserError
 
 __version__ = "0.1.0"
 
-from .errors import PriorError, UserError
-from .model import ASSUMPTIONS, HEADLINE, OUTPUTS, compute_outputs
-from .priors import Prior, PriorSet, load_priors, priors_from_dict
-from .simulate import simulate
+_LAZY = {
+    "ASSUMPTIONS": "model",
+    "HEADLINE": "model",
+    "OUTPUTS": "model",
+    "compute_outputs": "model",
+    "Prior": "priors",
+    "PriorSet": "priors",
+    "load_priors": "priors",
+    "priors_from_dict": "priors",
+    "simulate": "sampling",
+}
 
-__all__ = [
-    "ASSUMPTIONS",
-    "HEADLINE",
-    "OUTPUTS",
-    "Prior",
-    "PriorError",
-    "PriorSet",
-    "UserError",
-    "__version__",
-    "compute_outputs",
-    "load_priors",
-    "priors_from_dict",
-    "simulate",
-]
+__all__ = ["PriorError", "UserError", "__version__", *_LAZY]
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from . import __version__, interrupt
 from .errors import UserError
-from .stream import DEFAULT_RTOL, MAX_SAMPLES
+from .defaults import DEFAULT_RTOL, DEFAULT_SAMPLES, MAX_SAMPLES
 
 EXIT_BAD_INPUT = 2
 
@@ -492,8 +492,6 @@ def main(argv: list[str] | None = None) -> int:
             parser.print_help()
             return EXIT_BAD_INPUT
         if getattr(args, "samples", "unset") is None and not getattr(args, "adaptive", False):
-            from .simulate import DEFAULT_SAMPLES
-
             args.samples = DEFAULT_SAMPLES
         return args.func(args)
     except UserError as err:

@@ -21,7 +21,7 @@ from .html import to_html
 from .model import ALL_OUTPUTS, HEADLINE
 from .priors import PriorSet, load_priors, resolve_priors_path
 from .report import write_figures
-from .simulate import simulate
+from .sampling import simulate
 from .summary import format_value, percentile_words, summarize
 
 __all__ = ["comparison_document", "comparison_figures", "comparison_sections", "run_compare"]

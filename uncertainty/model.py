@@ -1,7 +1,7 @@
 """The Sora compute model (Plappert, Factorial Funds, March 2024) for ONE draw, in pure jax.numpy.
 
 ``compute_outputs`` maps a dict of assumptions to a dict of outputs. It is elementwise, so it
-works on scalars and is vectorised with ``jax.vmap`` by :mod:`uncertainty.simulate`.
+works on scalars and is vectorised with ``jax.vmap`` by :mod:`uncertainty.sampling`.
 
 Beyond the article, four structural assumptions make its hidden choices explicit. Each takes the
 article's neutral value when absent from ``a`` (see ``NEUTRAL``), so the article is reproduced:

@@ -36,7 +36,7 @@ from .sections import (
     reproduction_block,
 )
 from .sensitivity import pin_down_next, sobol_document, top_driver_check, tornado
-from .simulate import CHUNK_SIZE, to_datatree
+from .sampling import CHUNK_SIZE, to_datatree
 from .stream import BINS, DEFAULT_RTOL, MAX_SAMPLES, StreamResult, stream
 from .summary import article_figures, headline_mcse, summarize_stream
 

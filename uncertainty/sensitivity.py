@@ -30,7 +30,7 @@ from scipy.stats import qmc
 
 from .model import ASSUMPTIONS, OUTPUTS, compute_outputs
 from .priors import PriorSet
-from .simulate import CHUNK_SIZE
+from .sampling import CHUNK_SIZE
 from .summary import format_value
 
 __all__ = [
@@ -221,7 +221,7 @@ def _icdf(dist, u) -> jnp.ndarray:
     """``dist.icdf(u)`` evaluated eagerly in blocks of :data:`CHUNK_SIZE`, padded.
 
     Not under a jit: each family's icdf is compiled once per block shape and shared by every
-    prior of that family, here and in :func:`~uncertainty.simulate.simulate` (same block size),
+    prior of that family, here and in :func:`~uncertainty.sampling.simulate` (same block size),
     which keeps compilation, the dominant cost at report sizes, short."""
     flat = jnp.ravel(jnp.asarray(u, jnp.float32))
     blocks = -(-flat.size // CHUNK_SIZE)

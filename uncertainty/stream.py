@@ -42,9 +42,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from .defaults import DEFAULT_RTOL, MAX_SAMPLES
 from .model import HEADLINE
 from .priors import PriorSet
-from .simulate import (
+from .sampling import (
     _U_HIGH,
     _U_LOW,
     CHUNK_SIZE,
@@ -66,8 +67,6 @@ __all__ = [
     "stream",
 ]
 
-DEFAULT_RTOL = 0.005
-MAX_SAMPLES = 10**9  # an adaptive run stops here even if not converged
 BINS = 1 << 14
 KEEP = 1 << 17  # draws kept for figures and draws.nc: the pilot chunk
 QMC_REPLICATES = 16
@@ -365,7 +364,7 @@ def _host(draws: dict, size: int) -> dict:
 
 def _kept_mc(priors: PriorSet, key, model: Model, pilot: dict, keep: int) -> dict:
     """The run's first ``keep`` draws: the pilot chunk, and more chunks only if asked."""
-    from .simulate import draw_chunk
+    from .sampling import draw_chunk
 
     chunks = [pilot] + [draw_chunk(priors, key, i, CHUNK_SIZE, model)
                         for i in range(1, -(-keep // CHUNK_SIZE))]
@@ -408,7 +407,7 @@ def _headline(names: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _stream_mc(priors, seed, n, rtol, max_n, model, keep, figures, progress) -> StreamResult:
-    from .simulate import draw_chunk
+    from .sampling import draw_chunk
 
     key = jax.random.key(seed)
     # Chunk 0 is the pilot: it fixes the grid, gives the kept draws, and is counted as drawn.

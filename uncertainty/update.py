@@ -1,7 +1,7 @@
 """Evidence + priors -> NumPyro model -> posterior DataTree.
 
 One source of truth: the NumPyro model is built from the same prior objects and the same model
-function as :func:`~uncertainty.simulate.simulate`.
+function as :func:`~uncertainty.sampling.simulate`.
 
 - Continuous assumptions: one vector sample site ``z`` of standardised coordinates whose density
   is each family's own ``log_prob`` plus the log-Jacobian of ``x = g(loc + scale * z)``
@@ -63,7 +63,7 @@ from .errors import UserError
 from .evidence import EvidenceSet, Observation
 from .families import Family
 from .priors import PriorSet
-from .simulate import simulate
+from .sampling import simulate
 
 __all__ = [
     "METHODS",

@@ -34,6 +34,7 @@ from jax.scipy import special
 
 from . import __version__
 from .copula import Copula
+from .defaults import DEFAULT_SAMPLES
 from .model import ALL_OUTPUTS, ASSUMPTIONS
 from .priors import PriorSet
 
@@ -47,9 +48,6 @@ __all__ = [
     "simulate",
 ]
 
-# 400k draws keep the relative MCSE of the 5% and 95% quantiles of the headline outputs of the
-# article priors under 1% (measured in tests/test_summary.py and stated in every report).
-DEFAULT_SAMPLES = 400_000
 CHUNK_SIZE = 1 << 17
 
 Model = Callable[[dict], dict]

@@ -1,0 +1,16 @@
+"""How big a run is unless the user says otherwise.
+
+Kept apart from the sampling code so that the CLI can state them in ``--help`` without
+importing JAX (``sora-uq --help`` and ``--version`` answer at once).
+"""
+
+__all__ = ["DEFAULT_RTOL", "DEFAULT_SAMPLES", "MAX_SAMPLES"]
+
+# 400k draws keep the relative MCSE of the 5% and 95% quantiles of the headline outputs of the
+# article priors under 1% (measured in tests/test_summary.py and stated in every report).
+DEFAULT_SAMPLES = 400_000
+# An adaptive run draws until the MCSE of the 5/50/95% quantiles of the headline outputs is
+# below this, relative to the quantile...
+DEFAULT_RTOL = 0.005
+# ...and stops here even if not converged.
+MAX_SAMPLES = 10**9
