@@ -4,10 +4,12 @@ import json
 import os
 import pty
 import select
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from conftest import ROOT, run_cli
@@ -81,6 +83,18 @@ def test_unwritable_location_is_a_clear_error(tmp_path):
     assert result.returncode == 2 and "Traceback" not in result.stderr
 
 
+@pytest.fixture(scope="module")
+def report_2000(tmp_path_factory):
+    out = tmp_path_factory.mktemp("previous") / "article"
+    assert run_cli("report", "--samples", "2000", "--out", str(out)).returncode == 0
+    return out
+
+
+def _previous_report(tmp_path, report):
+    """A copy of a finished report: what an interrupted run must leave as it was."""
+    return Path(shutil.copytree(report, tmp_path / "article"))
+
+
 def _start_report(out, samples, **streams):
     return subprocess.Popen(
         [sys.executable, "-m", "uncertainty.cli", "report", "--samples", samples, "--out", str(out)],
@@ -104,9 +118,8 @@ def _read_terminal(fd, until: bytes | None, process, seconds: float) -> bytes:
     return seen
 
 
-def test_ctrl_c_while_drawing_keeps_the_previous_report(tmp_path):
-    out = tmp_path / "article"
-    assert run_cli("report", "--samples", "2000", "--out", str(out)).returncode == 0
+def test_ctrl_c_while_drawing_keeps_the_previous_report(tmp_path, report_2000):
+    out = _previous_report(tmp_path, report_2000)
     before = _snapshot(out)
     # stderr is a terminal, so the run draws its progress line: Ctrl-C comes once it is drawing,
     # not after a guessed delay (a fixed sleep raced both a slow start and a fast machine).
@@ -130,11 +143,10 @@ def test_ctrl_c_while_drawing_keeps_the_previous_report(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["article"]
 
 
-def test_killing_a_run_while_it_writes_keeps_the_previous_report(tmp_path):
-    out = tmp_path / "article"
-    assert run_cli("report", "--samples", "2000", "--out", str(out)).returncode == 0
+def test_killing_a_run_while_it_writes_keeps_the_previous_report(tmp_path, report_2000):
+    out = _previous_report(tmp_path, report_2000)
     before = _snapshot(out)
-    process = _start_report(out, "200000", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = _start_report(out, "20000", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:  # wait until it is writing its staging directory, then kill it
         deadline = time.monotonic() + 120
         while not list(tmp_path.glob(".tmp-article-*/*")) and time.monotonic() < deadline:
@@ -148,9 +160,8 @@ def test_killing_a_run_while_it_writes_keeps_the_previous_report(tmp_path):
             process.wait()
     assert process.returncode == -signal.SIGKILL
     assert _snapshot(out) == before
-    again = run_cli("report", "--samples", "2000", "--out", str(out))
-    assert again.returncode == 0
     # A killed process cannot clean up after itself; the next run removes what it left.
+    _write(out, "next run")
     assert [p.name for p in tmp_path.iterdir()] == ["article"]
 
 
@@ -181,12 +192,11 @@ def _ctrl_c(where):
 # Under pytest, what Python "ignored" becomes this warning instead of text on stderr.
 @pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
 @pytest.mark.parametrize("where", ["dropped", "wrapped", "finalizer"])
-def test_ctrl_c_that_a_library_swallows_still_stops_the_run(tmp_path, monkeypatch, where):
+def test_ctrl_c_that_a_library_swallows_still_stops_the_run(tmp_path, report_2000, monkeypatch, where):
     import uncertainty.report
     from uncertainty import interrupt
 
-    out = tmp_path / "article"
-    assert run_cli("report", "--samples", "2000", "--out", str(out)).returncode == 0
+    out = _previous_report(tmp_path, report_2000)
     before = _snapshot(out)
     real_stream = uncertainty.report.stream
 
@@ -205,3 +215,50 @@ def test_ctrl_c_that_a_library_swallows_still_stops_the_run(tmp_path, monkeypatc
     assert "Exception ignored" not in result.stderr and "Traceback" not in result.stderr
     assert _snapshot(out) == before
     assert [p.name for p in tmp_path.iterdir()] == ["article"]
+
+
+def test_nothing_is_published_once_ctrl_c_was_pressed(tmp_path):
+    from uncertainty import interrupt
+
+    out = tmp_path / "r"
+    _write(out, "previous")
+    previous = signal.getsignal(signal.SIGINT)
+    interrupt.install()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)
+        assert interrupt.requested()  # as if a library had swallowed the KeyboardInterrupt
+        with pytest.raises(KeyboardInterrupt):
+            _write(out, "after Ctrl-C")
+        with pytest.raises(KeyboardInterrupt):
+            write_new_file(tmp_path / "new.toml", "a = 1\n")
+    finally:
+        interrupt.install()
+        signal.signal(signal.SIGINT, previous)
+    assert (out / "a.txt").read_text() == "previous"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
+
+
+def test_ctrl_c_during_an_import_is_delivered_once_the_import_is_done(tmp_path, monkeypatch):
+    # Raised inside an import, a KeyboardInterrupt can be printed by an extension module's
+    # start-up code, or make the process die by SIGINT at exit after the CLI handled it.
+    import importlib
+
+    from uncertainty import interrupt
+
+    (tmp_path / "slow_to_import.py").write_text(
+        "import os, signal, time\nos.kill(os.getpid(), signal.SIGINT)\ntime.sleep(0.5)\nLOADED = True\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    previous = signal.getsignal(signal.SIGINT)
+    interrupt.install()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            importlib.import_module("slow_to_import")
+            time.sleep(5)  # the interrupt comes again here, outside the import
+        assert sys.modules["slow_to_import"].LOADED  # the import ran to its end
+        assert interrupt.requested()
+    finally:
+        sys.modules.pop("slow_to_import", None)
+        interrupt.install()
+        signal.signal(signal.SIGINT, previous)

@@ -10,13 +10,15 @@ records the request:
   once one was made (``raise_if_requested``);
 - the CLI reports the run as interrupted whatever exception it ended with;
 - an interrupt that Python could not raise (a garbage-collector callback) is not printed: it is
-  honoured at the next check instead.
+  honoured at the next check instead;
+- one that lands while a module is being imported is delivered again a moment later.
 
 Only the CLI installs the handler; importing the package changes no signal disposition.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -24,11 +26,28 @@ import threading
 __all__ = ["install", "raise_if_requested", "requested"]
 
 _REQUESTED = threading.Event()
+RETRY_SECONDS = 0.05
 
 
 def _on_interrupt(signum, frame) -> None:
     _REQUESTED.set()
+    if _importing(frame):
+        # Import machinery and extension modules' start-up code can print an exception raised
+        # inside them as a traceback, or mark it "unhandled" so that the process later dies by
+        # SIGINT: ask again shortly, until the signal lands outside any import.
+        again = threading.Timer(RETRY_SECONDS, os.kill, (os.getpid(), signal.SIGINT))
+        again.daemon = True
+        again.start()
+        return
     raise KeyboardInterrupt
+
+
+def _importing(frame) -> bool:
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def install() -> None:
