@@ -1,10 +1,12 @@
 """The CLI end to end, and every class of bad input: exit 2, one line, nothing written."""
 
 import json
+import subprocess
+import sys
 
 import pytest
 import xarray as xr
-from conftest import ARTICLE, run_cli, write_priors
+from conftest import ARTICLE, ROOT, run_cli, write_priors
 
 
 @pytest.fixture(scope="module")
@@ -195,3 +197,18 @@ def test_bad_run_options_are_one_line_exit_2_and_write_nothing(tmp_path, args, m
     result = run_cli("report", *args, "--out", str(out))
     assert result.returncode == 2 and message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_starting_the_cli_does_not_start_jax_and_every_public_name_resolves():
+    # --help and --version must answer at once, and a Ctrl-C while JAX loads must reach the
+    # CLI's handler: so the package imports its names on first use.
+    code = ("import sys, uncertainty.cli, uncertainty\n"
+            "assert 'jax' not in sys.modules, 'the CLI started JAX'\n"
+            "import uncertainty.sampling, uncertainty.stream\n"
+            "from uncertainty import simulate\n"
+            "assert callable(simulate) and simulate.__module__ == 'uncertainty.sampling'\n"
+            "assert uncertainty.simulate is simulate\n"
+            "assert all(getattr(uncertainty, name) is not None for name in uncertainty.__all__)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                            check=False)
+    assert result.returncode == 0, result.stderr

@@ -23,7 +23,20 @@ _LAZY = {
     "simulate": "sampling",
 }
 
-__all__ = ["PriorError", "UserError", "__version__", *_LAZY]
+__all__ = [
+    "ASSUMPTIONS",
+    "HEADLINE",
+    "OUTPUTS",
+    "Prior",
+    "PriorError",
+    "PriorSet",
+    "UserError",
+    "__version__",
+    "compute_outputs",
+    "load_priors",
+    "priors_from_dict",
+    "simulate",
+]
 
 
 def __getattr__(name: str):

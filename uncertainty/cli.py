@@ -26,8 +26,8 @@ import time
 from pathlib import Path
 
 from . import __version__, interrupt
-from .errors import UserError
 from .defaults import DEFAULT_RTOL, DEFAULT_SAMPLES, MAX_SAMPLES
+from .errors import UserError
 
 EXIT_BAD_INPUT = 2
 

@@ -28,6 +28,7 @@ from .model import ALL_OUTPUTS, HEADLINE
 from .plots import tornado_figure
 from .priors import PriorSet, load_priors
 from .reproduce import reproduction_table
+from .sampling import CHUNK_SIZE, to_datatree
 from .sections import (
     REPORT_SECTIONS,
     headline_table_block,
@@ -36,7 +37,6 @@ from .sections import (
     reproduction_block,
 )
 from .sensitivity import pin_down_next, sobol_document, top_driver_check, tornado
-from .sampling import CHUNK_SIZE, to_datatree
 from .stream import BINS, DEFAULT_RTOL, MAX_SAMPLES, StreamResult, stream
 from .summary import article_figures, headline_mcse, summarize_stream
 
