@@ -112,6 +112,11 @@ def test_qmc_is_unbiased_and_beats_mc_at_the_same_size():
         assert error < mc.mcse("y", p) / 2
     summary = summarize_stream(qmc, names=("y",))["y"]
     assert summary["ess"] > 4 * n  # worth more than four times as many plain MC draws
+    # the MCSE is the spread of the replicates' own quantiles, each read from its own histogram
+    each = qmc.replicate_quantiles("y", [0.05, 0.5, 0.95])
+    assert each.shape == (QMC_REPLICATES, 3)
+    assert np.array_equal(each[:, 1], [qmc.quantile("y", 0.5, r) for r in range(QMC_REPLICATES)])
+    assert qmc.mcse("y", 0.5) == np.std(each[:, 1], ddof=1) / np.sqrt(QMC_REPLICATES)
 
 
 def test_summary_rows_have_the_arviz_summary_keys(fixed_run):

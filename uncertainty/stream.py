@@ -214,31 +214,48 @@ class StreamResult:
     processes: int = 1
     replicates: int = 1
     history: list = field(default_factory=list)  # (n, max relative MCSE) at each check
+    _edge_cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     # --- quantiles from the histogram -------------------------------------------------------
     def _edges(self, i: int) -> np.ndarray:
         """Bin edges of output ``i`` in value space: the exact min, the grid, the exact max."""
-        grid = self.grid
-        t = grid.low[i] + grid.width[i] * np.arange(BINS + 1)
-        inner = np.exp(t) if grid.log[i] else t
-        low, high = self.totals["min"][i], self.totals["max"][i]
-        return np.concatenate([[min(low, inner[0])], inner, [max(high, inner[-1])]])
+        return self._edges_and_scaled(i)[0]
 
     def _scaled_edges(self, i: int) -> np.ndarray:
         # interpolation happens in the binned scale (log for positive outputs)
-        edges = self._edges(i)
-        return np.log(edges) if self.grid.log[i] else edges
+        return self._edges_and_scaled(i)[1]
+
+    def _edges_and_scaled(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        # Kept until the extremes move: a QMC check asks for every replicate's quantiles, and
+        # recomputing 16k exps and logs for each was most of a check's time.
+        low, high = self.totals["min"][i], self.totals["max"][i]
+        key = (i, float(low), float(high))
+        if key not in self._edge_cache:
+            grid = self.grid
+            t = grid.low[i] + grid.width[i] * np.arange(BINS + 1)
+            inner = np.exp(t) if grid.log[i] else t
+            edges = np.concatenate([[min(low, inner[0])], inner, [max(high, inner[-1])]])
+            self._edge_cache[key] = (edges, np.log(edges) if grid.log[i] else edges)
+        return self._edge_cache[key]
 
     def quantile(self, name: str, p, replicate: int | None = None) -> np.ndarray:
         """Quantile(s) ``p`` of output ``name``, interpolated within the histogram's bins."""
         i = self.grid.names.index(name)
         counts = self.totals["counts"][:, i].sum(axis=0) if replicate is None \
             else self.totals["counts"][replicate, i]
+        return self._interpolate(i, counts, p)
+
+    def _interpolate(self, i: int, counts: np.ndarray, p) -> np.ndarray:
         cumulative = np.concatenate([[0], np.cumsum(counts)])
         target = np.clip(np.asarray(p, np.float64), 0, 1) * cumulative[-1]
-        edges = self._scaled_edges(i)
-        value = np.interp(target, cumulative, edges)
+        value = np.interp(target, cumulative, self._scaled_edges(i))
         return np.exp(value) if self.grid.log[i] else value
+
+    def replicate_quantiles(self, name: str, p) -> np.ndarray:
+        """``(replicates, len(p))``: quantiles ``p`` of output ``name`` in each replicate."""
+        i = self.grid.names.index(name)
+        return np.stack([self._interpolate(i, counts, np.atleast_1d(p))
+                         for counts in self.totals["counts"][:, i]])
 
     def bound(self, name: str, p) -> np.ndarray:
         """Largest error of :meth:`quantile` at ``p``: the width of the bin it falls in
@@ -270,20 +287,24 @@ class StreamResult:
         Plain MC: half the spread of the quantiles at ``p -+ sqrt(p (1 - p) / n)`` (the
         binomial standard deviation of the share below a quantile; ArviZ's rule for independent
         draws). QMC: the standard deviation of the replicates' quantiles over sqrt(R)."""
+        return float(self._mcses(name, [p])[0])
+
+    def _mcses(self, name: str, ps) -> np.ndarray:
         if self.replicates > 1:
-            each = [float(self.quantile(name, p, r)) for r in range(self.replicates)]
-            return float(np.std(each, ddof=1) / math.sqrt(self.replicates))
-        step = math.sqrt(p * (1 - p) / self.n)
-        low, high = self.quantile(name, [max(p - step, 0.0), min(p + step, 1.0)])
-        return float(high - low) / 2
+            each = self.replicate_quantiles(name, ps)
+            return np.array([np.std(column, ddof=1) for column in each.T]) / math.sqrt(self.replicates)
+        steps = [math.sqrt(p * (1 - p) / self.n) for p in ps]
+        return np.array([float(high - low) / 2 for low, high in (
+            self.quantile(name, [max(p - step, 0.0), min(p + step, 1.0)])
+            for p, step in zip(ps, steps))])
 
     def relative_mcse(self, names) -> float:
         """Largest MCSE of the :data:`QUANTILES` of ``names``, relative to the quantile."""
         worst = 0.0
         for name in names:
             values = self.quantile(name, QUANTILES)
-            for p, value in zip(QUANTILES, values):
-                worst = max(worst, self.mcse(name, p) / abs(value) if value else math.inf)
+            for mcse, value in zip(self._mcses(name, QUANTILES), values):
+                worst = max(worst, float(mcse) / abs(value) if value else math.inf)
         return worst
 
     # --- moments and counts -----------------------------------------------------------------
