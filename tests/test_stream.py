@@ -117,6 +117,7 @@ def test_qmc_is_unbiased_and_beats_mc_at_the_same_size():
     assert each.shape == (QMC_REPLICATES, 3)
     assert np.array_equal(each[:, 1], [qmc.quantile("y", 0.5, r) for r in range(QMC_REPLICATES)])
     assert qmc.mcse("y", 0.5) == np.std(each[:, 1], ddof=1) / np.sqrt(QMC_REPLICATES)
+    assert len(qmc._edge_cache) <= len(qmc.grid.names)  # one set of bin edges per output, at most
 
 
 def test_summary_rows_have_the_arviz_summary_keys(fixed_run):

@@ -226,17 +226,18 @@ class StreamResult:
         return self._edges_and_scaled(i)[1]
 
     def _edges_and_scaled(self, i: int) -> tuple[np.ndarray, np.ndarray]:
-        # Kept until the extremes move: a QMC check asks for every replicate's quantiles, and
-        # recomputing 16k exps and logs for each was most of a check's time.
+        # Kept (one pair per output) until the extremes move: a QMC check asks for every
+        # replicate's quantiles, and recomputing 16k exps and logs for each was most of its time.
         low, high = self.totals["min"][i], self.totals["max"][i]
-        key = (i, float(low), float(high))
-        if key not in self._edge_cache:
+        extremes, edges, scaled = self._edge_cache.get(i, (None, None, None))
+        if extremes != (float(low), float(high)):
             grid = self.grid
             t = grid.low[i] + grid.width[i] * np.arange(BINS + 1)
             inner = np.exp(t) if grid.log[i] else t
             edges = np.concatenate([[min(low, inner[0])], inner, [max(high, inner[-1])]])
-            self._edge_cache[key] = (edges, np.log(edges) if grid.log[i] else edges)
-        return self._edge_cache[key]
+            scaled = np.log(edges) if grid.log[i] else edges
+            self._edge_cache[i] = ((float(low), float(high)), edges, scaled)
+        return edges, scaled
 
     def quantile(self, name: str, p, replicate: int | None = None) -> np.ndarray:
         """Quantile(s) ``p`` of output ``name``, interpolated within the histogram's bins."""
