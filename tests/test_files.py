@@ -192,12 +192,25 @@ def _ctrl_c(where):
             raise RuntimeError("Exception raised in callback") from interrupted
 
 
+@pytest.fixture
+def ctrl_c_handler():
+    """The CLI's Ctrl-C handler, installed; afterwards the request is cleared and this process's
+    own handler is back, so the tests that follow are not interrupted."""
+    from uncertainty import interrupt
+
+    previous = signal.getsignal(signal.SIGINT)
+    interrupt.install()
+    yield interrupt
+    interrupt.install()
+    signal.signal(signal.SIGINT, previous)
+
+
 # Under pytest, what Python "ignored" becomes this warning instead of text on stderr.
 @pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
 @pytest.mark.parametrize("where", ["dropped", "wrapped", "finalizer"])
-def test_ctrl_c_that_a_library_swallows_still_stops_the_run(tmp_path, report_2000, monkeypatch, where):
+def test_ctrl_c_that_a_library_swallows_still_stops_the_run(tmp_path, report_2000, monkeypatch, where,
+                                                            ctrl_c_handler):
     import uncertainty.report
-    from uncertainty import interrupt
 
     out = _previous_report(tmp_path, report_2000)
     before = _snapshot(out)
@@ -208,60 +221,40 @@ def test_ctrl_c_that_a_library_swallows_still_stops_the_run(tmp_path, report_200
         return real_stream(*args, **kwargs)
 
     monkeypatch.setattr(uncertainty.report, "stream", stream_hit_by_ctrl_c)
-    previous = signal.getsignal(signal.SIGINT)
-    try:
-        result = run_cli("report", "--samples", "2000", "--out", str(out))
-    finally:
-        interrupt.install()  # clears the request for the tests that follow
-        signal.signal(signal.SIGINT, previous)
+    result = run_cli("report", "--samples", "2000", "--out", str(out))
     assert result.returncode == 130 and "interrupted; nothing was written" in result.stderr
     assert "Exception ignored" not in result.stderr and "Traceback" not in result.stderr
     assert _snapshot(out) == before
     assert [p.name for p in tmp_path.iterdir()] == ["article"]
 
 
-def test_nothing_is_published_once_ctrl_c_was_pressed(tmp_path):
-    from uncertainty import interrupt
-
+def test_nothing_is_published_once_ctrl_c_was_pressed(tmp_path, ctrl_c_handler):
     out = tmp_path / "r"
     _write(out, "previous")
-    previous = signal.getsignal(signal.SIGINT)
-    interrupt.install()
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            os.kill(os.getpid(), signal.SIGINT)
-            time.sleep(5)
-        assert interrupt.requested()  # as if a library had swallowed the KeyboardInterrupt
-        with pytest.raises(KeyboardInterrupt):
-            _write(out, "after Ctrl-C")
-        with pytest.raises(KeyboardInterrupt):
-            write_new_file(tmp_path / "new.toml", "a = 1\n")
-    finally:
-        interrupt.install()
-        signal.signal(signal.SIGINT, previous)
+    with pytest.raises(KeyboardInterrupt):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(5)
+    assert ctrl_c_handler.requested()  # as if a library had swallowed the KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        _write(out, "after Ctrl-C")
+    with pytest.raises(KeyboardInterrupt):
+        write_new_file(tmp_path / "new.toml", "a = 1\n")
     assert (out / "a.txt").read_text() == "previous"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
 
 
-def test_ctrl_c_during_an_import_is_delivered_once_the_import_is_done(tmp_path, monkeypatch):
+def test_ctrl_c_during_an_import_is_delivered_once_the_import_is_done(tmp_path, monkeypatch,
+                                                                      ctrl_c_handler):
     # Raised inside an import, a KeyboardInterrupt can be printed by an extension module's
     # start-up code, or make the process die by SIGINT at exit after the CLI handled it.
     import importlib
 
-    from uncertainty import interrupt
-
     (tmp_path / "slow_to_import.py").write_text(
         "import os, signal, time\nos.kill(os.getpid(), signal.SIGINT)\ntime.sleep(0.5)\nLOADED = True\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    previous = signal.getsignal(signal.SIGINT)
-    interrupt.install()
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            importlib.import_module("slow_to_import")
-            time.sleep(5)  # the interrupt comes again here, outside the import
-        assert sys.modules["slow_to_import"].LOADED  # the import ran to its end
-        assert interrupt.requested()
-    finally:
-        sys.modules.pop("slow_to_import", None)
-        interrupt.install()
-        signal.signal(signal.SIGINT, previous)
+    monkeypatch.delitem(sys.modules, "slow_to_import", raising=False)  # removed again afterwards
+    with pytest.raises(KeyboardInterrupt):
+        importlib.import_module("slow_to_import")
+        time.sleep(5)  # the interrupt comes again here, outside the import
+    assert sys.modules["slow_to_import"].LOADED  # the import ran to its end
+    assert ctrl_c_handler.requested()
