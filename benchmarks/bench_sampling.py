@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from uncertainty import load_priors, simulate
 from uncertainty import model as model_module
-from uncertainty.model import HEADLINE
+from uncertainty.sora.model import HEADLINE
 from uncertainty.stream import DEFAULT_RTOL, QUANTILES, stream
 
 SIZES = (10**5, 10**6, 10**7)

@@ -25,7 +25,7 @@ from scipy import stats
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from uncertainty import load_priors
-from uncertainty.model import compute_outputs
+from uncertainty.sora.model import compute_outputs
 from uncertainty.sensitivity import DEFAULT_N_BOOTSTRAP, sobol_indices
 
 __all__ = ["run"]

@@ -17,8 +17,8 @@ REPEATS = 1  # one full run is ~1 minute; raise to take the median of several
 
 def run(repeats: int = REPEATS) -> str:
     from uncertainty import load_priors
-    from uncertainty.evidence import load_evidence
-    from uncertainty.update import update
+    from uncertainty.inference.evidence import load_evidence
+    from uncertainty.inference.update import update
 
     priors = load_priors(ROOT / "priors" / "article.toml")
     paths = sorted((ROOT / "priors" / "evidence").glob("*.toml"))

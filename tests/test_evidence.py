@@ -6,7 +6,7 @@ import pytest
 from conftest import ARTICLE, ROOT, run_cli
 
 from uncertainty.errors import PriorError
-from uncertainty.evidence import evidence_from_dict, load_evidence
+from uncertainty.inference.evidence import evidence_from_dict, load_evidence
 
 SHIPPED = sorted((ROOT / "priors" / "evidence").glob("*.toml"))
 
@@ -95,4 +95,4 @@ def test_custom_quantities_for_a_general_model():
                              "source": "test"}]}
     assert evidence_from_dict(spec, quantities=["x", "y"]).observations[0].noise == "normal"
     with pytest.raises(PriorError, match="unknown quantity 'y'"):
-        evidence_from_dict(spec)
+        evidence_from_dict(spec, quantities=["x"])

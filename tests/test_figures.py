@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-from uncertainty.figures import distribution_figure, forest_figure, prior_sketch, to_svg
+from uncertainty.report.figures import distribution_figure, forest_figure, prior_sketch, to_svg
 
 STATS = {"median": 10.0, "eti_50": [5.0, 20.0], "eti_90": [2.0, 50.0], "article_value": 30.0,
          "article_range": None}
@@ -51,6 +51,6 @@ def test_sketch_and_forest_plot():
 
 def test_importing_figures_changes_no_matplotlib_state():
     code = ("import matplotlib\nbefore = (matplotlib.get_backend(), dict(matplotlib.rcParams))\n"
-            "import uncertainty.figures, uncertainty.report, uncertainty.compare\n"
+            "import uncertainty.report.figures, uncertainty.report.writer, uncertainty.report.compare\n"
             "assert (matplotlib.get_backend(), dict(matplotlib.rcParams)) == before\n")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

@@ -210,17 +210,17 @@ def ctrl_c_handler():
 @pytest.mark.parametrize("where", ["dropped", "wrapped", "finalizer"])
 def test_ctrl_c_that_a_library_swallows_still_stops_the_run(tmp_path, report_2000, monkeypatch, where,
                                                             ctrl_c_handler):
-    import uncertainty.report
+    import uncertainty.report.writer
 
     out = _previous_report(tmp_path, report_2000)
     before = _snapshot(out)
-    real_stream = uncertainty.report.stream
+    real_stream = uncertainty.report.writer.stream
 
     def stream_hit_by_ctrl_c(*args, **kwargs):
         _ctrl_c(where)
         return real_stream(*args, **kwargs)
 
-    monkeypatch.setattr(uncertainty.report, "stream", stream_hit_by_ctrl_c)
+    monkeypatch.setattr(uncertainty.report.writer, "stream", stream_hit_by_ctrl_c)
     result = run_cli("report", "--samples", "2000", "--out", str(out))
     assert result.returncode == 130 and "interrupted; nothing was written" in result.stderr
     assert "Exception ignored" not in result.stderr and "Traceback" not in result.stderr

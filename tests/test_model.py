@@ -8,7 +8,8 @@ from conftest import ARTICLE
 from scipy import stats
 
 from uncertainty import load_priors, priors_from_dict, simulate
-from uncertainty.model import (
+from uncertainty.sora import MODEL
+from uncertainty.sora.model import (
     ARTICLE_POINT,
     ASSUMPTIONS,
     OUTPUTS,
@@ -46,7 +47,7 @@ def _lognormal_product_priors(tmp_path):
     specs["sora_params"] = {"dist": "lognormal", "median": 20e9, "sigma": 0.6, "source": "test"}
     specs["dataset_multiplier"] = {"dist": "lognormal", "median": 6.0, "sigma": 0.4, "source": "test"}
     specs["diffusion_steps"] = {"dist": "lognormal", "median": 100.0, "sigma": 0.5, "source": "test"}
-    return priors_from_dict(specs)
+    return priors_from_dict(specs, model=MODEL)
 
 
 def test_lognormal_product_has_known_quantiles(tmp_path):

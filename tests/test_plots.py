@@ -5,7 +5,7 @@ import io
 import pytest
 from matplotlib.figure import Figure
 
-from uncertainty.plots import tornado_figure
+from uncertainty.report.plots import tornado_figure
 
 # A hand-made tornado entry (the shape tornado() returns), so the test needs no model run.
 ENTRY = {

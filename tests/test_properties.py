@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from uncertainty import PriorError, UserError, load_priors, simulate
-from uncertainty.model import ARTICLE_POINT, ASSUMPTIONS, compute_outputs
+from uncertainty.sora.model import ARTICLE_POINT, ASSUMPTIONS, compute_outputs
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

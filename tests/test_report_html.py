@@ -202,7 +202,7 @@ def test_title_names_the_priors_and_screenshot_is_an_image(loaded):
 
 
 def test_sensitivity_section_renders_tornado_and_pin_down_data_when_present(report_dir):
-    from uncertainty.report import render_html, render_markdown
+    from uncertainty.report.writer import render_html, render_markdown
 
     doc = json.loads((report_dir / "summary.json").read_text())
     bars = [{"assumption": "sora_params", "input_low": 5e9, "input_high": 80e9,

@@ -5,7 +5,7 @@ import json
 import pytest
 from conftest import run_cli
 
-from uncertainty.reproduce import reproduction_table
+from uncertainty.sora.reproduce import reproduction_table
 
 # key -> (article says, recomputed), as printed in the domain page's section 3
 SECTION_3 = {

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from uncertainty import priors_from_dict, simulate
-from uncertainty.model import ASSUMPTIONS, OUTPUTS
+from uncertainty.sora.model import ASSUMPTIONS, OUTPUTS
 from uncertainty.sampling import CHUNK_SIZE
 
 

@@ -10,10 +10,10 @@ from scipy import stats
 
 from uncertainty import priors_from_dict, simulate
 from uncertainty.cli import Progress
-from uncertainty.model import HEADLINE
+from uncertainty.sora.model import HEADLINE
 from uncertainty.sampling import CHUNK_SIZE
 from uncertainty.stream import QMC_REPLICATES, SCHEDULE, stream
-from uncertainty.summary import article_figures, summarize_stream
+from uncertainty.summary import summarize
 
 # y = a * b of two lognormals is lognormal: log-median 0 + log 3, sigma sqrt(0.6^2 + 0.8^2) = 1.
 PRODUCT = priors_from_dict({
@@ -31,7 +31,7 @@ def _product(a):
 def fixed_run(article_priors):
     # 2.5 chunks, every draw kept: the streamed numbers can be checked against the exact ones.
     n = 2 * CHUNK_SIZE + 50_000
-    return stream(article_priors, seed=3, n=n, keep=n, figures=article_figures())
+    return stream(article_priors, seed=3, n=n, keep=n, figures=None)
 
 
 def test_streamed_quantiles_are_within_the_stated_bound(fixed_run):
@@ -110,7 +110,7 @@ def test_qmc_is_unbiased_and_beats_mc_at_the_same_size():
         error = qmc.mcse("y", p)
         assert abs(qmc.quantile("y", p) - EXACT_Y.ppf(p)) < 4 * error + 1e-3 * EXACT_Y.ppf(p)
         assert error < mc.mcse("y", p) / 2
-    summary = summarize_stream(qmc, names=("y",))["y"]
+    summary = summarize(qmc, names=("y",))["y"]
     assert summary["ess"] > 4 * n  # worth more than four times as many plain MC draws
     # the MCSE is the spread of the replicates' own quantiles, each read from its own histogram
     each = qmc.replicate_quantiles("y", [0.05, 0.5, 0.95])
@@ -121,7 +121,7 @@ def test_qmc_is_unbiased_and_beats_mc_at_the_same_size():
 
 
 def test_summary_rows_have_the_arviz_summary_keys(fixed_run):
-    row = summarize_stream(fixed_run)["fleet_gpus"]
+    row = summarize(fixed_run)["fleet_gpus"]
     assert {"mean", "sd", "median", "eti_50", "eti_90", "hdi_90", "mcse_median", "mcse_q05",
             "mcse_q95", "ess", "article_percentile", "quantile_bound"} <= set(row)
     assert row["ess"] == fixed_run.n and row["article_percentile"] == \

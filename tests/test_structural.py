@@ -8,8 +8,8 @@ from conftest import ARTICLE, ROOT, run_cli, write_priors
 
 from uncertainty import load_priors
 from uncertainty.errors import PriorError, UserError
-from uncertainty.hardware import catalogue, lookup_gpu
-from uncertainty.model import (
+from uncertainty.sora.hardware import catalogue, lookup_gpu
+from uncertainty.sora.model import (
     ARTICLE_POINT,
     DIT_TOKENS_PER_FRAME,
     DIT_WIDTH,
@@ -18,7 +18,7 @@ from uncertainty.model import (
     compute_outputs,
     model_for,
 )
-from uncertainty.priors import DEFAULT_SOURCE
+from uncertainty.sora.model import DEFAULT_SOURCE
 
 INFORMED = ROOT / "priors" / "informed-2026.toml"
 BASE = compute_outputs(ARTICLE_POINT)
@@ -118,8 +118,8 @@ def test_article_priors_load_with_neutral_defaults(article_priors):
     for name, value in NEUTRAL.items():
         prior = article_priors[name]
         assert prior.is_fixed and prior.dist.value == value and prior.source == DEFAULT_SOURCE
-    assert article_priors.attention == "linear" and article_priors.platforms == ("tiktok", "youtube")
-    assert article_priors.gpu.name == "H100"  # matched from gpu_peak_flops = 989.4e12
+    assert article_priors.structure["attention"] == "linear" and article_priors.structure["platforms"] == ["tiktok", "youtube"]
+    assert article_priors.structure["gpu"]["name"] == "H100"  # matched from gpu_peak_flops = 989.4e12
     result = run_cli("priors", "show", str(ARTICLE))
     assert result.returncode == 0 and DEFAULT_SOURCE in result.stdout
 
@@ -134,7 +134,7 @@ def test_platform_tables_equal_canonical_assumptions(tmp_path):
     path = write_priors(tmp_path / "p.toml", drop=("tiktok_minutes_per_day", "tiktok_ai_share"),
                         extra=table)
     priors = load_priors(path)
-    assert priors.platforms == ("tiktok", "youtube", "reels")
+    assert priors.structure["platforms"] == ["tiktok", "youtube", "reels"]
     assert priors["tiktok_minutes_per_day"].dist.value == 17e6
     assert priors["reels_ai_share"].dist.value == 0.1
     assert "tiktok_minutes_per_day" in spec  # the canonical form is what article.toml uses
@@ -161,7 +161,7 @@ def test_meta_choices_and_their_errors(tmp_path):
     with pytest.raises(PriorError, match="model_width is used only with"):
         load_priors(tmp_path / "w.toml")
     (tmp_path / "q.toml").write_text(text.replace("[meta]", "[meta]\nattention = \"quadratic\"") + width)
-    assert load_priors(tmp_path / "q.toml").attention == "quadratic"
+    assert load_priors(tmp_path / "q.toml").structure["attention"] == "quadratic"
     (tmp_path / "a.toml").write_text(text.replace("[meta]", "[meta]\nattention = \"cubic\""))
     with pytest.raises(PriorError, match="attention must be one of"):
         load_priors(tmp_path / "a.toml")
@@ -175,7 +175,7 @@ def test_gpu_catalogue_and_override():
     for entry in catalogue().values():
         assert entry["fp8"] == pytest.approx(2 * entry["bf16"], rel=0.01) and entry["source"]
     priors = load_priors(ARTICLE, gpu="b200:fp8")
-    assert priors["gpu_peak_flops"].dist.value == 4500e12 and priors.gpu.name == "B200"
+    assert priors["gpu_peak_flops"].dist.value == 4500e12 and priors.structure["gpu"]["name"] == "B200"
     with pytest.raises(UserError, match="known: H100, H200, B200, GB200"):
         lookup_gpu("A100")
 
@@ -188,7 +188,7 @@ def test_unknown_gpu_is_a_one_line_exit_2(tmp_path):
 
 def test_informed_priors_load_and_say_where_each_number_comes_from():
     priors = load_priors(INFORMED)
-    assert priors.attention == "quadratic" and priors.gpu.name == "H100"
+    assert priors.structure["attention"] == "quadratic" and priors.structure["gpu"]["name"] == "H100"
     assert set(priors.model({k: 1.0 for k in priors})) >= {"training_cost_usd", "attention_factor"}
     for name, prior in priors.items():
         assert prior.source != DEFAULT_SOURCE, name  # every assumption, structural ones included
@@ -215,7 +215,7 @@ def test_report_names_the_gpu_and_shows_costs(tmp_path):
 
 
 def test_article_priors_call_for_the_article_model(article_priors):
-    from uncertainty.reproduce import article_data
+    from uncertainty.sora.reproduce import article_data
 
     point = {k: float(v) for k, v in article_data()["inputs"].items()}
     point["dataset_multiplier"] = float(article_data()["arithmetic"]["dataset_multiplier_low"])

@@ -5,7 +5,7 @@ import pytest
 from scipy import stats
 
 from uncertainty import priors_from_dict, simulate
-from uncertainty.model import HEADLINE
+from uncertainty.sora.model import HEADLINE
 from uncertainty.sampling import DEFAULT_SAMPLES
 from uncertainty.summary import format_value, headline_mcse, percentile_words, summarize
 
@@ -32,7 +32,7 @@ def test_intervals_of_a_known_distribution():
 def test_default_sample_count_keeps_headline_mcse_under_one_percent(article_priors):
     tree = simulate(article_priors, n=DEFAULT_SAMPLES, seed=0)
     stats_ = summarize(tree, names=HEADLINE)
-    assert headline_mcse(stats_) < 0.01
+    assert headline_mcse(stats_, HEADLINE) < 0.01
     months = stats_["training_gpu_months"]
     assert months["article_range"] == [4211.0, 10528.0]
     draws = tree["prior"]["training_gpu_months"].values

@@ -13,9 +13,9 @@ from scipy import stats
 
 from uncertainty import load_priors, priors_from_dict
 from uncertainty.errors import UserError
-from uncertainty.evidence import evidence_from_dict
-from uncertainty.refit import dumps_toml, new_prior_document, refit_marginal
-from uncertainty.update import update
+from uncertainty.inference.evidence import evidence_from_dict
+from uncertainty.inference.refit import dumps_toml, new_prior_document, refit_marginal
+from uncertainty.inference.update import update
 
 Z95 = stats.norm.ppf(0.95)
 
@@ -199,7 +199,7 @@ def test_round_trip_json_and_report(round_trip):
     assert set(doc) == {"method", "prior", "posterior", "diagnostics", "new_priors"}
     assert doc["new_priors"] == str(out) and doc["method"] == "importance"
     assert set(doc["diagnostics"]) == {"r_hat_max", "ess_bulk_min", "divergences", "pareto_k"}
-    from uncertainty.model import ASSUMPTIONS, OUTPUTS
+    from uncertainty.sora.model import ASSUMPTIONS, OUTPUTS
     assert set(doc["prior"]) == set(doc["posterior"]) == set(ASSUMPTIONS) | set(OUTPUTS)
     for stat in doc["posterior"].values():
         low, high = stat["eti_90"]
@@ -213,7 +213,7 @@ def test_round_trip_json_and_report(round_trip):
 
 
 def test_warnings_are_loud_for_rhat_and_divergences(conjugate):
-    from uncertainty.update import _warnings
+    from uncertainty.inference.update import _warnings
 
     conjugate_copy = type(conjugate)(**{**conjugate.__dict__,
                                         "diagnostics": {"r_hat_max": 1.05, "divergences": 3}})

@@ -19,9 +19,9 @@ from conftest import ARTICLE, ROOT, run_cli, write_priors
 from uncertainty import load_priors, priors_from_dict
 from uncertainty.copula import nearest_correlation, pearson_to_spearman, spearman_to_pearson
 from uncertainty.errors import UserError
-from uncertainty.evidence import evidence_from_dict
-from uncertainty.refit import correlations_table, dumps_toml, new_prior_document
-from uncertainty.update import COPULA_LOG_PRIOR, update
+from uncertainty.inference.evidence import evidence_from_dict
+from uncertainty.inference.refit import correlations_table, dumps_toml, new_prior_document
+from uncertainty.inference.update import COPULA_LOG_PRIOR, update
 
 X_MEDIAN, X_SIGMA, Y_MEDIAN, Y_SIGMA, RHO_XY = 10.0, 0.8, 2.0, 0.6, 0.5
 RHO_BP = 0.6
@@ -129,7 +129,7 @@ def test_the_copula_log_density_makes_the_prior_a_bivariate_lognormal():
     """log_prior's marginals plus its copula term is the bivariate lognormal density."""
     from scipy import stats
 
-    from uncertainty.update import _copula_log_density, _spec
+    from uncertainty.inference.update import _copula_log_density, _spec
 
     priors = priors_from_dict({k: SPECS[k] for k in "xy"}, correlations={"x,y": RHO_XY})
     copula = _spec(priors, (), _model).prior.copula
@@ -251,8 +251,8 @@ def test_cli_updates_a_correlated_prior_file_and_the_result_chains(tmp_path):
 
 
 def test_the_update_report_shows_each_correlation_before_and_after(nuts):
-    from uncertainty.refit import rank_correlations
-    from uncertainty.update_report import render_markdown, update_document
+    from uncertainty.inference.refit import rank_correlations
+    from uncertainty.report.update_report import render_markdown, update_document
 
     doc = update_document(nuts, "new.toml")
     markdown = render_markdown(nuts, doc, None, [])

@@ -1,5 +1,9 @@
 """sora-uq: honest intervals for the compute needed to train and serve Sora-class video models.
 
+The package is a general engine (any :class:`Model` of one draw, its priors, Monte Carlo,
+summaries, sensitivity, Bayesian update, reports) with the Sora compute model as one model on
+it (:mod:`uncertainty.sora`, the default model of every command).
+
 The public names below are imported on first use (PEP 562), so importing the package, and
 starting the CLI, does not start JAX: ``sora-uq --help`` answers at once, and a Ctrl-C while
 JAX loads reaches the CLI's handler instead of printing a traceback.
@@ -12,30 +16,32 @@ from .errors import PriorError, UserError
 __version__ = "0.1.0"
 
 _LAZY = {
-    "ASSUMPTIONS": "model",
-    "HEADLINE": "model",
-    "OUTPUTS": "model",
-    "compute_outputs": "model",
+    "Model": "model",
+    "Quantity": "model",
+    "load_model": "model",
     "Prior": "priors",
     "PriorSet": "priors",
     "load_priors": "priors",
     "priors_from_dict": "priors",
     "simulate": "sampling",
+    "stream": "stream",
+    "summarize": "summary",
 }
 
 __all__ = [
-    "ASSUMPTIONS",
-    "HEADLINE",
-    "OUTPUTS",
+    "Model",
     "Prior",
     "PriorError",
     "PriorSet",
+    "Quantity",
     "UserError",
     "__version__",
-    "compute_outputs",
+    "load_model",
     "load_priors",
     "priors_from_dict",
     "simulate",
+    "stream",
+    "summarize",
 ]
 
 

@@ -4,7 +4,7 @@ Kept apart from the sampling code so that the CLI can state them in ``--help`` w
 importing JAX (``sora-uq --help`` and ``--version`` answer at once).
 """
 
-__all__ = ["DEFAULT_RTOL", "DEFAULT_SAMPLES", "MAX_SAMPLES"]
+__all__ = ["DEFAULT_MODEL", "DEFAULT_RTOL", "DEFAULT_SAMPLES", "MAX_SAMPLES"]
 
 # 400k draws keep the relative MCSE of the 5% and 95% quantiles of the headline outputs of the
 # article priors under 1% (measured in tests/test_summary.py and stated in every report).
@@ -14,3 +14,7 @@ DEFAULT_SAMPLES = 400_000
 DEFAULT_RTOL = 0.005
 # ...and stops here even if not converged.
 MAX_SAMPLES = 10**9
+
+# The model a prior file gets when neither --model nor [meta] model names one: named, not
+# imported, so the engine never imports the application (the same loader reads a user's model).
+DEFAULT_MODEL = "uncertainty.sora:MODEL"

@@ -552,7 +552,7 @@ class Discrete(Family):
         return (float(min(self.values)), float(max(self.values)))
 
 
-def _number(value, where: str, key: str) -> float:
+def number(value, where: str, key: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise PriorError(f"{where}: '{key}' must be a number, got {type(value).__name__} {value!r}")
     if not math.isfinite(value):
@@ -560,10 +560,10 @@ def _number(value, where: str, key: str) -> float:
     return float(value)
 
 
-def _numbers(value, where: str, key: str) -> tuple[float, ...]:
+def numbers(value, where: str, key: str) -> tuple[float, ...]:
     if not isinstance(value, list):
         raise PriorError(f"{where}: '{key}' must be a list of numbers, got {value!r}")
-    return tuple(_number(v, where, key) for v in value)
+    return tuple(number(v, where, key) for v in value)
 
 
 def build(spec: dict, where: str) -> Family:
@@ -587,11 +587,11 @@ def build(spec: dict, where: str) -> Family:
     if "ci" in spec:
         clash = [p for p in params if p in spec]
         _require(not clash, where, f"give either 'ci' or {', '.join(params)}, not both")
-        bounds = _numbers(spec["ci"], where, "ci")
+        bounds = numbers(spec["ci"], where, "ci")
         _require(len(bounds) == 2, where, f"'ci' must be [low, high], got {spec['ci']!r}")
         low, high = bounds
         _require(low < high, where, f"interval out of order: ci = [{low}, {high}]")
-        level = _number(spec.get("level", DEFAULT_LEVEL), where, "level")
+        level = number(spec.get("level", DEFAULT_LEVEL), where, "level")
         _require(0 < level < 1, where, f"'level' must lie in (0, 1), got {level}")
         dist = family.fit_ci(low, high, level, where)
     else:
@@ -601,7 +601,7 @@ def build(spec: dict, where: str) -> Family:
             alt = " (or 'ci')" if family.fit_ci.__func__ is not Family.fit_ci.__func__ else ""
             raise PriorError(f"{where}: {name} needs '{missing[0]}'{alt}")
         values = {
-            p: _numbers(spec[p], where, p) if p in ("values", "weights") else _number(spec[p], where, p)
+            p: numbers(spec[p], where, p) if p in ("values", "weights") else number(spec[p], where, p)
             for p in params
         }
         dist = family(**values)

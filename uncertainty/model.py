@@ -1,277 +1,362 @@
-"""The Sora compute model (Plappert, Factorial Funds, March 2024) for ONE draw, in pure jax.numpy.
+"""What any model declares to the engine: :class:`Model`, and how one is named and loaded.
 
-``compute_outputs`` maps a dict of assumptions to a dict of outputs. It is elementwise, so it
-works on scalars and is vectorised with ``jax.vmap`` by :mod:`uncertainty.sampling`.
+A model is a pure ``jax.numpy`` function of ONE draw (a dict of named arrays -> a dict of named
+outputs, elementwise), the outputs it returns with their units, which of them a report leads
+with (``headline``), and reference figures to place in their distributions (``marks``). The
+engine (priors, sampling, streaming, summaries, sensitivity, update, report) takes a ``Model``
+and knows nothing else about it.
 
-Beyond the article, four structural assumptions make its hidden choices explicit. Each takes the
-article's neutral value when absent from ``a`` (see ``NEUTRAL``), so the article is reproduced:
-
-- ``flops_per_mac`` scales DiT's published compute (training and per step alike): 2 if DiT's
-  "Gflops" count multiply-accumulates.
-- ``cfg_passes``: forward passes per denoising step (2 with classifier-free guidance).
-- ``tokens_per_frame_multiplier``: spatial tokens per latent frame relative to DiT at 512x512
-  (1,024 tokens); compute per frame scales with it, for video frames and images alike.
-- attention, chosen by closure (:func:`model_for`): ``"linear"`` (the article: compute linear in
-  frames) or ``"quadratic"``. Per token, full attention costs ``4 * seq * width`` FLOPs per layer
-  against ``24 * width**2`` for the linear layers, so it adds ``seq / (6 * width)`` of the linear
-  cost. DiT-XL/2's published compute already includes its own (1,024 tokens at width 1,152), so a
-  sequence of ``seq`` tokens costs, per token, ``attention_factor(seq)`` times what the linear
-  scaling gives::
-
-      attention_factor(seq) = (1 + seq / (6 * width)) / (1 + 1024 / (6 * 1152))
-
-  The sequence is one clip: ``latent_frames_per_clip * 1024 * tokens_per_frame_multiplier``
-  (an image is one frame). ``width`` is the ``model_width`` assumption when the priors give one,
-  else the stated depth/width rule: depth and width grow together (DiT-XL/2's shape kept), so
-  parameters grow as width cubed and ``width = 1152 * param_ratio ** (1/3)``.
-
-Demand is a sum over platforms (closure): ``daily_ai_video_minutes = sum_p
-p_minutes_per_day * p_ai_share``. With ``gpu_hour_price_usd`` among the assumptions, :func:`model_for`
-adds the cost outputs (``COST_OUTPUTS``).
+A model is named on the command line (``--model``) or in a prior file (``[meta] model``) as
+``path/to/file.py:NAME`` or ``package.module:NAME``; :func:`load_model` imports it. Loading a
+model file runs it: it is Python code.
 
 Example
 -------
->>> outputs = compute_outputs(ARTICLE_POINT)
->>> round(float(outputs["training_gpu_months"]))
-4182
+>>> import jax.numpy as jnp
+>>> m = Model(lambda a: {"area": a["width"] * a["height"]}, {"area": "m^2"}, name="rectangle")
+>>> m.input_names
+('width', 'height')
+>>> float(m({"width": jnp.float32(2.0), "height": jnp.float32(3.0)})["area"])
+6.0
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cache, partial
+import difflib
+import importlib
+import importlib.util
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import KW_ONLY, dataclass, field
+from functools import cached_property
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
 
+import jax
 import jax.numpy as jnp
 
-__all__ = [
-    "ALL_OUTPUTS",
-    "ARTICLE_POINT",
-    "ASSUMPTIONS",
-    "ATTENTION",
-    "ATTENTION_OUTPUTS",
-    "COST_OUTPUTS",
-    "DEFAULT_PLATFORMS",
-    "DIT_TOKENS_PER_FRAME",
-    "DIT_WIDTH",
-    "HEADLINE",
-    "NEUTRAL",
-    "OPTIONAL_ASSUMPTIONS",
-    "OUTPUTS",
-    "SECONDS_PER_MONTH",
-    "STRUCTURAL",
-    "Quantity",
-    "compute_outputs",
-    "cost_outputs",
-    "model_for",
-    "platform_assumptions",
-]
+from .errors import PriorError, UserError
 
-SECONDS_PER_MONTH = 30 * 24 * 3600  # a month is 30 days: the article's H100-month figures need it
-HOURS_PER_MONTH = SECONDS_PER_MONTH / 3600
-DIT_TOKENS_PER_FRAME = 1024  # DiT-XL/2 at 512x512: 64x64 latent, 2x2 patches
-DIT_WIDTH = 1152  # DiT-XL/2 hidden size (DiT paper, Table 1)
-DEFAULT_PLATFORMS = ("tiktok", "youtube")
+__all__ = ["KINDS", "Model", "ModelFile", "Quantity", "as_model", "load_model"]
+
+KINDS = ("real", "positive", "share")
 
 
 @dataclass(frozen=True)
 class Quantity:
-    unit: str
-    kind: str  # "positive": > 0; "share": in (0, 1]
-    label: str
+    """A named number of a model: its unit, what values it may take, and a readable label.
+
+    ``kind``: ``"real"`` (any value), ``"positive"`` (> 0) or ``"share"`` (in (0, 1]); the
+    priors of an input must respect it. ``default`` (inputs only) is the value an input takes,
+    fixed, when a prior file leaves it out, with ``default_source`` as its source."""
+
+    unit: str = ""
+    kind: str = "real"
+    label: str = ""
+    default: float | None = None
+    default_source: str = ""
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
 
 
-def _positive(unit: str, label: str) -> Quantity:
-    return Quantity(unit, "positive", label)
+def _quantity(spec: Any, where: str) -> Quantity:
+    """A unit string, a mapping of Quantity's fields, or a Quantity -> Quantity."""
+    if isinstance(spec, Quantity):
+        return spec
+    if isinstance(spec, str):
+        return Quantity(unit=spec)
+    if isinstance(spec, Mapping):
+        unknown = sorted(set(spec) - {"unit", "kind", "label", "default", "default_source"})
+        if unknown:
+            raise ValueError(f"{where}: unknown key '{unknown[0]}' (allowed: unit, kind, label)")
+        return Quantity(**spec)
+    raise ValueError(f"{where}: give a unit string or a table of unit, kind, label; got {spec!r}")
 
 
-def _share(label: str) -> Quantity:
-    return Quantity("share", "share", label)
+def _quantities(specs: Mapping | None, what: str) -> Mapping[str, Quantity] | None:
+    if specs is None:
+        return None
+    if not isinstance(specs, Mapping):  # a list of names, units unknown
+        specs = {name: "" for name in specs}
+    return MappingProxyType({str(name): _quantity(spec, f"{what} '{name}'")
+                             for name, spec in specs.items()})
 
 
-# The structural assumptions, neutral at the article's reading; load_priors fills in an absent one.
-STRUCTURAL: dict[str, Quantity] = {
-    "flops_per_mac": _positive("x", "FLOPs per DiT-published 'flop' (2 if they count MACs)"),
-    "cfg_passes": _positive("passes", "forward passes per denoising step (2 with CFG)"),
-    "tokens_per_frame_multiplier": _positive("x", "tokens per latent frame vs DiT at 512x512"),
-}
-NEUTRAL = {"flops_per_mac": 1.0, "cfg_passes": 1.0, "tokens_per_frame_multiplier": 1.0}
+@dataclass(frozen=True)
+class ModelFile:
+    """What a model may read from a prior file beyond ``[assumptions]`` and ``[correlations]``.
 
-ASSUMPTIONS: dict[str, Quantity] = {
-    "dit_training_flops": _positive("FLOP", "DiT-XL/2 total training compute"),
-    "dit_params": _positive("parameters", "DiT-XL/2 parameter count"),
-    "dit_step_flops": _positive("FLOP", "one DiT-XL/2 denoising step, 512x512 image"),
-    "sora_params": _positive("parameters", "Sora parameter count"),
-    "dataset_multiplier": _positive("x", "training compute from a larger data set, vs DiT"),
-    "video_fraction": _share("share of training samples that are video"),
-    "fps": _positive("frames/s", "frame rate"),
-    "clip_seconds": _positive("s", "length of one training (and generated) video"),
-    "temporal_compression": _positive("x", "frames per latent frame"),
-    "diffusion_steps": _positive("steps", "denoising steps per generated video"),
-    "gpu_peak_flops": _positive("FLOP/s", "GPU dense peak"),
-    "training_utilization": _share("achieved / peak FLOP/s in training"),
-    "inference_utilization": _share("achieved / peak FLOP/s in serving"),
-    "tiktok_minutes_per_day": _positive("min/day", "TikTok upload minutes per day"),
-    "youtube_minutes_per_day": _positive("min/day", "YouTube upload minutes per day"),
-    "tiktok_ai_share": _share("share of TikTok uploads that are AI-generated"),
-    "youtube_ai_share": _share("share of YouTube uploads that are AI-generated"),
-    "generations_per_upload": _positive("x", "videos generated per video uploaded"),
-    "peak_to_average": _positive("x", "peak over average serving demand"),
-    **STRUCTURAL,
-}
+    ``assumptions`` is a fresh copy the model may extend (for example from tables of its own);
+    ``options`` come from the command line (for example the Sora model's ``--gpu``)."""
 
-# Present only when a prior file gives them; each changes the model (see model_for).
-OPTIONAL_ASSUMPTIONS: dict[str, Quantity] = {
-    "model_width": _positive("hidden units", "Sora transformer width, for quadratic attention"),
-    "gpu_hour_price_usd": _positive("USD/GPU-hour", "GPU rental price"),
-}
-
-OUTPUTS: dict[str, Quantity] = {
-    "param_ratio": _positive("x", "Sora parameters / DiT parameters"),
-    "latent_frames_per_clip": _positive("frames", "latent frames in one training clip"),
-    "latent_frames_per_min": _positive("frames", "latent frames in one minute of video"),
-    "sequence_tokens": _positive("tokens", "tokens in one clip (the attention sequence)"),
-    "training_flops": _positive("FLOP", "Sora training compute"),
-    "training_gpu_months": _positive("GPU-months", "training GPU-months"),
-    "inference_flops_per_video_minute": _positive("FLOP", "inference compute per video minute"),
-    "video_minutes_per_gpu_hour": _positive("min/GPU-hour", "video minutes per GPU-hour"),
-    "breakeven_video_minutes": _positive("min", "breakeven, generated video minutes"),
-    "daily_ai_video_minutes": _positive("min/day", "AI video minutes uploaded per day"),
-    "fleet_gpus": _positive("GPUs", "peak serving fleet"),
-}
-ATTENTION_OUTPUTS: dict[str, Quantity] = {
-    "model_width": _positive("hidden units", "transformer width used for attention"),
-    "attention_factor": _positive("x", "per-token cost of one clip vs linear scaling"),
-}
-COST_OUTPUTS: dict[str, Quantity] = {
-    "training_cost_usd": _positive("USD", "training cost at the rental price"),
-    "cost_per_video_minute_usd": _positive("USD/min", "serving cost per generated video minute"),
-    "daily_serving_cost_usd": _positive("USD/day", "daily cost of the peak serving fleet"),
-}
-ALL_OUTPUTS: dict[str, Quantity] = {**OUTPUTS, **ATTENTION_OUTPUTS, **COST_OUTPUTS}
-
-HEADLINE = ("training_gpu_months", "breakeven_video_minutes", "fleet_gpus")
-
-# The article's point inputs (the low end of its dataset range): for doctests and quick checks.
-# The reproduction table reads the full set, with stated figures, from data/article.toml.
-ARTICLE_POINT = {
-    "dit_training_flops": 1e21, "dit_params": 675e6, "dit_step_flops": 524e9,
-    "sora_params": 20e9, "dataset_multiplier": 4.0, "video_fraction": 0.5, "fps": 24.0,
-    "clip_seconds": 60.0, "temporal_compression": 8.0, "diffusion_steps": 250.0,
-    "gpu_peak_flops": 989.4e12, "training_utilization": 1.0, "inference_utilization": 0.5,
-    "tiktok_minutes_per_day": 17e6, "youtube_minutes_per_day": 43e6, "tiktok_ai_share": 0.5,
-    "youtube_ai_share": 0.15, "generations_per_upload": 2.0, "peak_to_average": 2.0, **NEUTRAL,
-}
+    where: str
+    meta: Mapping
+    tables: Mapping  # the file's top-level tables the engine does not read itself
+    assumptions: dict
+    options: Mapping
 
 
-def platform_assumptions(platform: str) -> tuple[str, str]:
-    """The two assumption names of a demand platform: minutes uploaded per day, AI share."""
-    return f"{platform}_minutes_per_day", f"{platform}_ai_share"
+@dataclass(frozen=True, eq=False)  # compared by identity: a jit static argument, hashed cheaply
+class Model:
+    """A model of one draw: ``fn(assumptions) -> outputs``, with what a report needs to know.
 
-
-def _linear_attention(a: dict, sequence_tokens, param_ratio) -> tuple[Callable, dict]:
-    """The article: compute is linear in the number of tokens (no attention term)."""
-    return (lambda seq: 1.0), {}
-
-
-def _quadratic_attention(a: dict, sequence_tokens, param_ratio) -> tuple[Callable, dict]:
-    """Full attention: per token it adds seq / (6 * width) of the linear layers' cost."""
-    # Depth/width rule when no width prior: depth grows with width (DiT-XL/2's aspect kept), so
-    # parameters ~ width**3 and width = 1152 * param_ratio**(1/3).
-    width = a["model_width"] if "model_width" in a else DIT_WIDTH * jnp.cbrt(param_ratio)
-    dit_own = 1.0 + DIT_TOKENS_PER_FRAME / (6.0 * DIT_WIDTH)  # already in DiT's published FLOPs
-
-    def factor(seq):
-        return (1.0 + seq / (6.0 * width)) / dit_own
-
-    return factor, {"model_width": width, "attention_factor": factor(sequence_tokens)}
-
-
-ATTENTION = {"linear": _linear_attention, "quadratic": _quadratic_attention}
-
-
-def compute_outputs(a: dict, attention: str = "linear",
-                    platforms: tuple[str, ...] = DEFAULT_PLATFORMS) -> dict:
-    """Every output of the compute model for one draw of the assumptions ``a``.
-
-    ``attention`` and ``platforms`` are static: bind them with :func:`model_for` (a closure), never
-    trace them. A structural assumption absent from ``a`` takes its neutral value (``NEUTRAL``).
-
-    Float32 is enough: the largest value, training FLOPs, is ~1e26 (float32 max 3.4e38). Products
-    are formed in an order that keeps intermediates below that.
+    Parameters
+    ----------
+    fn : callable
+        Dict of named JAX arrays -> dict of named outputs, for one draw, pure ``jax.numpy``
+        (the engine vectorises it with ``vmap``).
+    outputs : mapping
+        Output name -> its unit (a string) or a :class:`Quantity` (unit, kind, label). Every
+        name ``fn`` returns must be listed.
+    headline : sequence of str, optional
+        What reports lead with and adaptive stopping watches (default: every output).
+    name : str, optional
+        A short name for messages and reports (default: ``fn``'s name).
+    marks : mapping, optional
+        Output name -> a reference figure or a ``(low, high)`` range, placed in the
+        distribution (the article's figures are the Sora model's marks).
+    inputs : mapping or sequence, optional
+        The assumptions ``fn`` reads, with units and kinds; by default found by tracing ``fn``.
+    marks_label : str
+        Whose figures the marks are, in reports ("the article").
+    title : str
+        The heading of its reports (default: ``name``).
     """
-    s = {name: a.get(name, value) for name, value in NEUTRAL.items()}
-    param_ratio = a["sora_params"] / a["dit_params"]
-    latent_frames_per_clip = a["clip_seconds"] * a["fps"] / a["temporal_compression"]
-    latent_frames_per_min = 60.0 * a["fps"] / a["temporal_compression"]
-    tokens_per_frame = DIT_TOKENS_PER_FRAME * s["tokens_per_frame_multiplier"]
-    sequence_tokens = latent_frames_per_clip * tokens_per_frame
-    per_token, attention_outputs = ATTENTION[attention](a, sequence_tokens, param_ratio)
-    # Video samples cost one DiT image per latent frame (times the tokens per frame and the
-    # attention over the clip); the rest of the samples are images, one frame each.
-    frames_per_sample = s["tokens_per_frame_multiplier"] * (
-        a["video_fraction"] * latent_frames_per_clip * per_token(sequence_tokens)
-        + (1.0 - a["video_fraction"]) * per_token(tokens_per_frame))
-    training_flops = (a["dit_training_flops"] * s["flops_per_mac"] * param_ratio
-                      * a["dataset_multiplier"] * frames_per_sample)
-    training_gpu_months = training_flops / (
-        a["gpu_peak_flops"] * a["training_utilization"] * SECONDS_PER_MONTH)
-    inference_flops_per_video_minute = (
-        a["dit_step_flops"] * s["flops_per_mac"] * param_ratio * latent_frames_per_min
-        * s["tokens_per_frame_multiplier"] * per_token(sequence_tokens)
-        * a["diffusion_steps"] * s["cfg_passes"])
-    video_minutes_per_gpu_hour = (
-        a["gpu_peak_flops"] * a["inference_utilization"] * 3600.0 / inference_flops_per_video_minute)
-    breakeven_video_minutes = training_flops / inference_flops_per_video_minute
-    daily_ai_video_minutes = sum(a[minutes] * a[share]
-                                 for minutes, share in map(platform_assumptions, platforms))
-    fleet_gpus = (daily_ai_video_minutes * a["generations_per_upload"] * a["peak_to_average"]
-                  / (video_minutes_per_gpu_hour * 24.0))
-    return {
-        "param_ratio": param_ratio,
-        "latent_frames_per_clip": latent_frames_per_clip,
-        "latent_frames_per_min": latent_frames_per_min,
-        "sequence_tokens": sequence_tokens,
-        "training_flops": training_flops,
-        "training_gpu_months": training_gpu_months,
-        "inference_flops_per_video_minute": inference_flops_per_video_minute,
-        "video_minutes_per_gpu_hour": video_minutes_per_gpu_hour,
-        "breakeven_video_minutes": breakeven_video_minutes,
-        "daily_ai_video_minutes": daily_ai_video_minutes,
-        "fleet_gpus": fleet_gpus,
-        **attention_outputs,
-    }
+
+    fn: Callable[[dict], dict]
+    outputs: Mapping[str, Quantity]
+    _: KW_ONLY
+    headline: tuple[str, ...] | None = None
+    name: str | None = None
+    marks: Mapping[str, tuple[float, ...]] | None = None
+    inputs: Mapping[str, Quantity] | None = None
+    marks_label: str = "reference"
+    title: str = ""  # a report's heading ("Sora compute"); default: the name
+    spec: str = field(default="", compare=False)  # how the user named it (FILE.py:NAME), if so
+
+    def __post_init__(self):
+        if not callable(self.fn):
+            raise TypeError(f"Model: fn must be callable, got {self.fn!r}")
+        outputs = _quantities(self.outputs, "output")  # none: draw the priors alone
+        headline = tuple(self.headline) if self.headline is not None else tuple(outputs)
+        for name in headline:
+            if name not in outputs:
+                raise ValueError(f"Model: headline output '{name}' is not among the outputs")
+        marks = {}
+        for name, figure in (self.marks or {}).items():
+            if name not in outputs:
+                raise ValueError(f"Model: mark for '{name}', which is not an output")
+            values = tuple(float(v) for v in (figure if isinstance(figure, (list, tuple))
+                                              else (figure,)))
+            if len(values) not in (1, 2):
+                raise ValueError(f"Model: a mark is one figure or a (low, high) range; "
+                                 f"'{name}' has {len(values)}")
+            marks[name] = values
+        set_ = object.__setattr__
+        set_(self, "outputs", outputs)
+        set_(self, "headline", headline)
+        set_(self, "name", self.name or getattr(self.fn, "__name__", "model"))
+        set_(self, "marks", MappingProxyType(marks))
+        set_(self, "inputs", _quantities(self.inputs, "input"))
+
+    def __call__(self, assumptions: dict) -> dict:
+        return self.fn(assumptions)
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}({self.name!r}, outputs={list(self.outputs)}, "
+                f"headline={list(self.headline)})")
+
+    # --- what the model reads ----------------------------------------------------------------
+    @cached_property
+    def input_names(self) -> tuple[str, ...]:
+        """The assumptions ``fn`` reads: as declared, else found by tracing ``fn`` once."""
+        if self.inputs is not None:
+            return tuple(self.inputs)
+        return traced_inputs(self.fn)
+
+    def input(self, name: str) -> Quantity:
+        return (self.inputs or {}).get(name, Quantity())
+
+    def unit(self, name: str) -> str:
+        """Unit of an output or input, "" when the model does not say."""
+        if name in self.outputs:
+            return self.outputs[name].unit
+        return self.input(name).unit
+
+    def label(self, name: str) -> str:
+        quantity = self.outputs.get(name) or self.input(name)
+        return quantity.label or name
+
+    def read_file(self, file: ModelFile) -> tuple[dict, Model, dict]:
+        """A prior file's assumptions -> (assumption tables, the model to run, structure facts).
+
+        A plain model reads nothing beyond ``[assumptions]``; a model with file extensions of
+        its own (the Sora model's ``[platforms]``, ``[meta] attention``) overrides this."""
+        if file.tables:
+            table = sorted(file.tables)[0]
+            raise PriorError(f"{file.where}: unknown table '{table}' (expected meta, assumptions, "
+                             "correlations, provenance)")
+        if file.options:
+            option = sorted(file.options)[0]
+            raise UserError(f"--{option}: the model '{self.name}' has no such option")
+        return file.assumptions, self, {}
+
+    def structure_lines(self, structure: Mapping, priors) -> list[str]:
+        """The structural facts :meth:`read_file` found, in words (reports, ``priors show``)."""
+        return [f"{key}: {value}" for key, value in structure.items()]
+
+    def report_extras(self) -> dict:
+        """Extra top-level entries of a report's ``summary.json`` (the Sora model: the article's
+        arithmetic, reproduced); none by default."""
+        return {}
+
+    def describe(self) -> dict:
+        """Name, marks and every output's unit and label, for a report's JSON."""
+        return {"name": self.name, "title": self.title or self.name,
+                "marks_label": self.marks_label,
+                "headline": list(self.headline),
+                "outputs": {name: {"unit": q.unit, "label": q.label or name}
+                            for name, q in self.outputs.items()}}
+
+    def check_outputs(self, assumptions: Mapping) -> None:
+        """Raise UserError when ``fn`` does not return exactly the declared outputs."""
+        probe = {name: jax.ShapeDtypeStruct((), jnp.float32) for name in assumptions}
+        try:
+            shapes = jax.eval_shape(self.fn, probe)
+        except KeyError as err:
+            raise UserError(f"model '{self.name}': reads assumption {err}, which the priors "
+                            "do not give") from None
+        returned = set(shapes) if isinstance(shapes, Mapping) else None
+        if returned is None:
+            raise UserError(f"model '{self.name}': must return a dict of outputs")
+        missing = [n for n in self.outputs if n not in returned]
+        extra = sorted(returned - set(self.outputs))
+        if missing or extra:
+            what = (f"does not return declared output '{missing[0]}'" if missing
+                    else f"returns '{extra[0]}', which is not among its declared outputs")
+            raise UserError(f"model '{self.name}': {what}")
 
 
-def cost_outputs(a: dict, outputs: dict) -> dict:
-    """Costs at ``gpu_hour_price_usd``: GPU-hours are achieved hours (utilization included)."""
-    price = a["gpu_hour_price_usd"]
-    return {
-        "training_cost_usd": outputs["training_gpu_months"] * HOURS_PER_MONTH * price,
-        "cost_per_video_minute_usd": price / outputs["video_minutes_per_gpu_hour"],
-        "daily_serving_cost_usd": outputs["fleet_gpus"] * 24.0 * price,
-    }
+class _Recorder(dict):
+    """A dict of abstract inputs that remembers which keys the model asked for."""
+
+    def __init__(self):
+        super().__init__()
+        self.asked: list[str] = []
+
+    def _note(self, key):
+        if key not in self.asked:
+            self.asked.append(key)
+
+    def __getitem__(self, key):
+        self._note(key)
+        return jnp.ones((), jnp.float32)
+
+    def get(self, key, default=None):
+        self._note(key)
+        return default
+
+    def __contains__(self, key):
+        self._note(key)
+        return False
 
 
-def _priced(a: dict, model: Callable[[dict], dict]) -> dict:
-    outputs = model(a)
-    return {**outputs, **cost_outputs(a, outputs)}
+def traced_inputs(fn: Callable[[dict], dict]) -> tuple[str, ...]:
+    """The keys ``fn`` reads from its argument, in the order it first reads them.
+
+    An input read with ``a.get(name, default)`` or tested with ``name in a`` counts too."""
+    recorder = _Recorder()
+    try:
+        jax.eval_shape(lambda: fn(recorder))
+    except Exception as err:  # noqa: BLE001 - any failure of user code becomes one line
+        raise UserError(f"model {getattr(fn, '__name__', fn)!r}: could not be traced to find "
+                        f"its inputs ({type(err).__name__}: {err}); declare them with "
+                        "Model(..., inputs=[...])") from None
+    return tuple(recorder.asked)
 
 
-@cache
-def model_for(attention: str = "linear", platforms: tuple[str, ...] = DEFAULT_PLATFORMS,
-              priced: bool = False) -> Callable[[dict], dict]:
-    """The one-draw model specialised by closure (cached, so each variant compiles once).
+def as_model(model: Model | Callable | None, fallback: Model | None = None) -> Model:
+    """``model`` as a :class:`Model`: a Model as it is; a plain one-draw function wrapped, with
+    its outputs found by tracing; None -> ``fallback`` (the prior set's own model)."""
+    if model is None:
+        if fallback is None:
+            raise UserError("no model: these priors name none; pass model=Model(...)")
+        return fallback
+    if isinstance(model, Model):
+        return model
+    if callable(model):
+        return _wrap(model)
+    raise TypeError(f"model must be a Model or a function, got {model!r}")
 
-    >>> model_for() is model_for("linear", ("tiktok", "youtube"), False)
-    True
-    """
-    if attention not in ATTENTION:
-        raise ValueError(f"attention must be one of {', '.join(ATTENTION)}, got {attention!r}")
-    model = partial(compute_outputs, attention=attention, platforms=tuple(platforms))
-    return partial(_priced, model=model) if priced else model
+
+_WRAPPED: dict[int, tuple[Callable, Model]] = {}
 
 
-def as_arrays(a: dict) -> dict:
-    """Assumptions as float32 arrays, the dtype the model runs in."""
-    return {k: jnp.asarray(v, jnp.float32) for k, v in a.items()}
+def _wrap(fn: Callable) -> Model:
+    """One Model per function (so a function passed twice compiles once)."""
+    cached = _WRAPPED.get(id(fn))
+    if cached is not None and cached[0] is fn:
+        return cached[1]
+    names = traced_inputs(fn)
+    shapes = jax.eval_shape(fn, {name: jax.ShapeDtypeStruct((), jnp.float32) for name in names})
+    model = Model(fn, {name: "" for name in shapes}, name=getattr(fn, "__name__", "model"))
+    _WRAPPED[id(fn)] = (fn, model)
+    return model
+
+
+def load_model(spec: str, relative_to: Path | None = None) -> Model:
+    """The :class:`Model` named ``FILE.py:NAME`` or ``package.module:NAME``.
+
+    A relative FILE is read from ``relative_to`` (a prior file's folder) when given, else from
+    the working directory. The file is imported as a module: it is Python code and it runs."""
+    if not isinstance(spec, str) or spec.count(":") != 1 or not all(spec.split(":")):
+        raise UserError(f"model '{spec}': name it as FILE.py:NAME or package.module:NAME")
+    where, name = spec.rsplit(":", 1)
+    module = _module_from_file(where, relative_to) if where.endswith(".py") else _module(where, spec)
+    if not hasattr(module, name):
+        known = [k for k, v in vars(module).items() if isinstance(v, Model)]
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else (
+            f" (Models there: {', '.join(known)})" if known else " (it defines no Model)")
+        raise UserError(f"model '{spec}': no name '{name}' in {where}{hint}")
+    model = getattr(module, name)
+    if not isinstance(model, Model):
+        raise UserError(f"model '{spec}': '{name}' is a {type(model).__name__}, not an "
+                        "uncertainty.Model")
+    return model
+
+
+def _module(dotted: str, spec: str):
+    try:
+        return importlib.import_module(dotted)
+    except ImportError as err:
+        raise UserError(f"model '{spec}': cannot import {dotted} ({err})") from None
+
+
+_FILE_MODULES: dict[Path, Any] = {}
+
+
+def _module_from_file(file: str, relative_to: Path | None):
+    path = Path(file)
+    if not path.is_absolute() and relative_to is not None:
+        path = relative_to / path
+    path = path.resolve()
+    if path in _FILE_MODULES:  # one module per file: its Model objects keep their identity
+        return _FILE_MODULES[path]
+    if not path.is_file():
+        raise UserError(f"{path}: no such model file")
+    module_name = f"sora_uq_user_model_{len(_FILE_MODULES)}_{path.stem}"
+    loader_spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(loader_spec)
+    sys.modules[module_name] = module
+    try:
+        loader_spec.loader.exec_module(module)
+    except Exception as err:  # noqa: BLE001 - the user's code failed: say where, one line
+        del sys.modules[module_name]
+        raise UserError(f"{path}: the model file failed to run ({type(err).__name__}: {err})") \
+            from None
+    _FILE_MODULES[path] = module
+    return module

@@ -1,11 +1,12 @@
-"""Prior files -> validated prior objects.
+"""Prior files -> validated prior objects, for any :class:`~uncertainty.model.Model`.
 
 A prior file is TOML: a ``[meta]`` table and one ``[assumptions.NAME]`` table per assumption
-(see the README), optionally ``[platforms.NAME]`` demand tables and a ``[correlations]`` table of
-Spearman rank correlations. :func:`priors_from_dict` validates any names and families (the general
-engine); :func:`load_priors` reads a Sora prior file and also checks the canonical assumptions are
-all there (absent structural ones take the article's neutral value) and that shares lie in (0, 1]
-and sizes are > 0. ``[meta] attention`` and ``[meta] gpu`` choose the model's structure and GPU.
+(see the README), optionally a ``[correlations]`` table of Spearman rank correlations. The model
+comes from ``--model`` (the ``model`` argument), else ``[meta] model = "FILE.py:NAME"`` (a path
+relative to the prior file), else the default model (the Sora model); a model with prior-file
+extensions of its own reads them (:meth:`Model.read_file`). The assumptions are then checked
+against the model's inputs: an unknown or missing one is an error naming the key, an input
+with a default takes it when absent, and shares and positive sizes must stay in range.
 
 Example
 -------
@@ -18,42 +19,32 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 
 from .copula import Copula, build_copula, parse_correlations
+from .defaults import DEFAULT_MODEL
 from .errors import PriorError, UserError
 from .families import Family, Fixed, build
-from .hardware import Accelerator, lookup_gpu, match_gpu
-from .model import (
-    ASSUMPTIONS,
-    ATTENTION,
-    DEFAULT_PLATFORMS,
-    NEUTRAL,
-    OPTIONAL_ASSUMPTIONS,
-    model_for,
-    platform_assumptions,
-)
+from .model import Model, ModelFile, Quantity, load_model
 
 __all__ = [
-    "DEFAULT_SOURCE",
-    "PRIORS_DIR",
     "Prior",
     "PriorSet",
+    "default_model",
     "load_priors",
     "priors_from_dict",
+    "read_toml",
+    "resolve_model",
     "resolve_priors_path",
 ]
 
-DEFAULT_SOURCE = "default: the article's neutral value (absent from the file)"
-PLATFORM_KEYS = ("minutes_per_day", "ai_share")
-
-# The priors shipped with the repository (a checkout's priors/ folder).
-PRIORS_DIR = Path(__file__).resolve().parent.parent / "priors"
+ENGINE_TABLES = ("meta", "assumptions", "correlations", "provenance")
 
 
 @dataclass(frozen=True)
@@ -85,9 +76,11 @@ class PriorSet(Mapping):
     # Spearman rank correlations {(a, b): rho} and their validated copula (None: independent).
     correlations: Mapping[tuple[str, str], float] = field(default_factory=dict)
     copula: Copula | None = None
-    attention: str = "linear"
-    platforms: tuple[str, ...] = DEFAULT_PLATFORMS
-    gpu: Accelerator | None = None  # the GPU gpu_peak_flops stands for, when known
+    # The model these priors are for (None: priors alone, from priors_from_dict without one),
+    # and the structural facts it read from the file (the Sora model's GPU, attention, ...).
+    model: Model | None = field(default=None, repr=False)
+    model_spec: str = ""  # how a model other than the default was named, to write it again
+    structure: Mapping = field(default_factory=dict, repr=False)
     provenance: Mapping = field(default_factory=dict, repr=False)
 
     def __getitem__(self, key: str) -> Prior:
@@ -103,10 +96,10 @@ class PriorSet(Mapping):
     def uncertain(self) -> tuple[str, ...]:
         return tuple(n for n, p in self.priors.items() if not p.is_fixed)
 
-    @property
-    def model(self):
-        """The compute model these priors call for (attention, platforms, costs), for one draw."""
-        return model_for(self.attention, self.platforms, "gpu_hour_price_usd" in self.priors)
+    def unit(self, name: str) -> str:
+        """The unit of an assumption: the prior file's, else the model's."""
+        unit = self.priors[name].unit if name in self.priors else ""
+        return unit or (self.model.unit(name) if self.model is not None else "")
 
 
 def _check_text(value, where: str, key: str) -> str:
@@ -132,16 +125,20 @@ def _prior(name: str, spec, where: str) -> Prior:
 
 
 def priors_from_dict(assumptions: Mapping, *, name: str = "priors", description: str = "",
-                     where: str = "priors", correlations: Mapping | None = None) -> PriorSet:
+                     where: str = "priors", correlations: Mapping | None = None,
+                     model: Model | None = None) -> PriorSet:
     """Validate a mapping of assumption name -> spec table, for any names and families.
 
-    ``correlations`` is a ``[correlations]`` table: ``{"a,b": rho}`` (Spearman)."""
+    ``correlations`` is a ``[correlations]`` table: ``{"a,b": rho}`` (Spearman). With a
+    ``model``, the assumptions are checked against its inputs (and put in its order)."""
     if not isinstance(assumptions, Mapping) or not assumptions:
         raise PriorError(f"{where}: no assumptions given")
     priors = {key: _prior(key, spec, f"{where}: {key}") for key, spec in assumptions.items()}
+    if model is not None:
+        priors = _against_model(priors, model, where)
     pairs, copula = _correlations(correlations, priors, where)
     return PriorSet(MappingProxyType(priors), name=name, description=description,
-                    correlations=MappingProxyType(pairs), copula=copula)
+                    correlations=MappingProxyType(pairs), copula=copula, model=model)
 
 
 def _correlations(table, priors: Mapping[str, Prior], where: str) -> tuple[dict, Copula | None]:
@@ -152,39 +149,104 @@ def _correlations(table, priors: Mapping[str, Prior], where: str) -> tuple[dict,
     return pairs, build_copula(tuple(priors), pairs, where)
 
 
-def _check_canonical(priors: Mapping[str, Prior], where: str, known: Mapping) -> None:
+def _against_model(priors: dict[str, Prior], model: Model, where: str) -> dict[str, Prior]:
+    """The priors checked against the model's inputs, defaults filled in, in the model's order."""
+    inputs = model.input_names
     for key in priors:
-        if key not in known:
-            close = difflib.get_close_matches(key, known, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
+        if key not in inputs:
+            close = difflib.get_close_matches(key, inputs, n=1)
+            hint = (f"; did you mean '{close[0]}'?" if close
+                    else f" (not an input of the model '{model.name}')")
             raise PriorError(f"{where}: unknown assumption '{key}'{hint}")
-    for key, quantity in known.items():
-        if key not in priors:
-            if key in OPTIONAL_ASSUMPTIONS:
-                continue
-            raise PriorError(f"{where}: missing assumption '{key}' ({quantity.label})")
-        dist = priors[key].dist
-        low, high = dist.support
-        if quantity.kind == "share" and not (dist.strictly_positive and high <= 1):
-            raise PriorError(f"{where}: {key}: a share must lie in (0, 1]; "
-                             f"{priors[key].dist.describe()} reaches [{low:g}, {high:g}]")
-        if quantity.kind == "positive" and not dist.strictly_positive:
-            raise PriorError(f"{where}: {key}: must be > 0; "
-                             f"{priors[key].dist.describe()} reaches {low:g}")
+    filled = dict(priors)
+    for key in inputs:
+        quantity = model.input(key)
+        if key not in filled:
+            if quantity.default is None:
+                label = f" ({quantity.label})" if quantity.label else ""
+                raise PriorError(f"{where}: missing assumption '{key}'{label}")
+            filled[key] = _default_prior(key, quantity)
+        _check_kind(filled[key], quantity, where)
+    return {key: filled[key] for key in inputs}
+
+
+def _default_prior(name: str, quantity: Quantity) -> Prior:
+    """An absent input with a default: fixed at it, the source saying so."""
+    value = float(quantity.default)
+    return Prior(name=name, dist=Fixed(value), source=quantity.default_source or
+                 "default: the model's value (absent from the file)", unit=quantity.unit,
+                 spec=MappingProxyType({"dist": "fixed", "value": quantity.default}))
+
+
+def _check_kind(prior: Prior, quantity: Quantity, where: str) -> None:
+    dist, key = prior.dist, prior.name
+    low, high = dist.support
+    if quantity.kind == "share" and not (dist.strictly_positive and high <= 1):
+        raise PriorError(f"{where}: {key}: a share must lie in (0, 1]; "
+                         f"{dist.describe()} reaches [{low:g}, {high:g}]")
+    if quantity.kind == "positive" and not dist.strictly_positive:
+        raise PriorError(f"{where}: {key}: must be > 0; {dist.describe()} reaches {low:g}")
+
+
+# --- finding prior files and models ---------------------------------------------------------
+
+@cache
+def default_model() -> Model:
+    """The model a prior file gets when neither ``--model`` nor ``[meta] model`` names one."""
+    return load_model(DEFAULT_MODEL)
+
+
+def resolve_model(model: Model | str | None, meta: Mapping | None = None,
+                  path: Path | None = None) -> tuple[Model, str]:
+    """The model and how to name it again (a file made absolute; "" for the default).
+
+    ``--model`` (a Model or its name) wins; then ``[meta] model`` (relative to the prior file's
+    folder); then :func:`default_model`."""
+    if isinstance(model, Model):
+        return model, model.spec
+    if model is not None:
+        return load_model(model), _absolute(model, Path.cwd())
+    named = (meta or {}).get("model")
+    if named is None:
+        return default_model(), ""
+    where = f"{path}: meta: model" if path else "meta: model"
+    if not isinstance(named, str) or not named.strip():
+        raise PriorError(f"{where}: must be a string like \"model.py:NAME\"")
+    folder = path.parent if path else Path.cwd()
+    try:
+        return load_model(named, relative_to=folder), _absolute(named, folder)
+    except UserError as err:
+        raise PriorError(f"{where}: {err}") from None
+
+
+def _absolute(spec: str, folder: Path) -> str:
+    where, _, name = spec.rpartition(":")
+    return f"{(folder / where).resolve()}:{name}" if where.endswith(".py") else spec
+
+
+def shipped_priors() -> list:
+    """The prior files that ship with the package (``uncertainty/sora/priors``: in a checkout,
+    a link to the repository's ``priors/``)."""
+    folder = resources.files("uncertainty.sora").joinpath("priors")
+    return sorted((f for f in folder.iterdir() if f.name.endswith(".toml")), key=lambda f: f.name) \
+        if folder.is_dir() else []
 
 
 def resolve_priors_path(name_or_path: str | Path) -> Path:
-    """A path as given, or a bare name looked up as ``priors/NAME.toml``."""
+    """A path as given, or a bare name: ``priors/NAME.toml`` here, else a shipped prior file."""
     path = Path(name_or_path)
     if path.is_file():
         return path
     if path.suffix == "" and len(path.parts) == 1:
-        for folder in (Path("priors"), PRIORS_DIR):
-            candidate = folder / f"{path.name}.toml"
-            if candidate.is_file():
-                return candidate
-        known = sorted(p.stem for p in PRIORS_DIR.glob("*.toml"))
-        raise UserError(f"{name_or_path}: no such prior file or name (known names: {', '.join(known)})")
+        candidate = Path("priors") / f"{path.name}.toml"
+        if candidate.is_file():
+            return candidate
+        shipped = {f.name[:-5]: f for f in shipped_priors()}
+        if path.name in shipped:
+            with resources.as_file(shipped[path.name]) as found:
+                return Path(found)
+        raise UserError(f"{name_or_path}: no such prior file or name "
+                        f"(known names: {', '.join(shipped)})")
     if path.is_dir():
         raise UserError(f"{path}: is a directory, not a prior file")
     raise UserError(f"{path}: no such file")
@@ -209,111 +271,39 @@ def read_toml(path: Path) -> tuple[dict, bytes]:
     return data, raw
 
 
-def _platform_tables(platforms, assumptions: dict, where: str) -> tuple[str, ...]:
-    """Expand ``[platforms.NAME]`` tables into ``NAME_minutes_per_day`` / ``NAME_ai_share``
-    assumptions (in place); return every platform, the canonical two first."""
-    if not isinstance(platforms, dict):
-        raise PriorError(f"{where}: 'platforms' must hold [platforms.NAME] tables")
-    names = list(DEFAULT_PLATFORMS)
-    for platform, table in platforms.items():
-        here = f"{where}: platforms.{platform}"
-        if not platform.isidentifier() or not platform.islower():
-            raise PriorError(f"{here}: a platform name must be lower-case letters, digits and _")
-        if not isinstance(table, dict):
-            raise PriorError(f"{here}: must be a table with {' and '.join(PLATFORM_KEYS)}")
-        unknown = sorted(set(table) - set(PLATFORM_KEYS))
-        if unknown:
-            raise PriorError(f"{here}: unknown key '{unknown[0]}' (allowed: {', '.join(PLATFORM_KEYS)})")
-        for key, assumption in zip(PLATFORM_KEYS, platform_assumptions(platform)):
-            if key not in table:
-                raise PriorError(f"{here}: missing key '{key}'")
-            if assumption in assumptions:
-                raise PriorError(f"{here}: {key} is also given as [assumptions.{assumption}]; "
-                                 "give it once")
-            assumptions[assumption] = table[key]
-        if platform not in names:
-            names.append(platform)
-    return tuple(names)
+def _table(data: dict, key: str, where: str) -> dict:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise PriorError(f"{where}: '{key}' must be a table")
+    return value
 
 
-def _known_assumptions(platforms: tuple[str, ...]) -> dict:
-    """Every assumption a file may give: canonical, optional, and the platforms' pairs."""
-    known = {**ASSUMPTIONS, **OPTIONAL_ASSUMPTIONS}
-    for platform in platforms:
-        minutes, share = platform_assumptions(platform)
-        known.setdefault(minutes, ASSUMPTIONS["tiktok_minutes_per_day"])
-        known.setdefault(share, ASSUMPTIONS["tiktok_ai_share"])
-    return known
+def load_priors(path: str | Path, model: Model | str | None = None, **options) -> PriorSet:
+    """Read, validate and return a prior file (a path, or a name in ``priors/``).
 
-
-def _choose_gpu(meta: dict, assumptions: dict, gpu: str | None, where: str) -> Accelerator | None:
-    """Apply ``--gpu`` (``gpu``) or ``[meta] gpu``: gpu_peak_flops becomes the catalogue's value."""
-    if gpu is None and "gpu" in meta:
-        if "gpu_peak_flops" in assumptions:
-            raise PriorError(f"{where}: give either [meta] gpu or [assumptions.gpu_peak_flops], "
-                             "not both")
-        gpu = meta["gpu"]
-        chosen = lookup_gpu(gpu, f"{where}: meta: gpu")
-    elif gpu is not None:
-        chosen = lookup_gpu(gpu)
-    else:
-        return None
-    assumptions["gpu_peak_flops"] = {
-        "dist": "fixed", "value": chosen.peak_flops, "unit": "FLOP/s",
-        "source": f"{chosen.full_name}, dense {chosen.precision.upper()} peak: {chosen.source}"}
-    return chosen
-
-
-def _fill_neutral(priors: dict) -> None:
-    """An absent structural assumption takes the article's neutral value, fixed, saying so."""
-    for key, value in NEUTRAL.items():
-        if key not in priors:
-            priors[key] = Prior(name=key, dist=Fixed(float(value)), source=DEFAULT_SOURCE,
-                                unit=ASSUMPTIONS[key].unit,
-                                spec=MappingProxyType({"dist": "fixed", "value": value}))
-
-
-def load_priors(path: str | Path, gpu: str | None = None) -> PriorSet:
-    """Read, validate and return a Sora prior file (a path, or a name in ``priors/``).
-
-    ``gpu`` (``NAME`` or ``NAME:fp8``, from ``--gpu``) sets ``gpu_peak_flops`` from the accelerator
-    catalogue, overriding the file."""
+    ``model``: a :class:`Model` or its name (``FILE.py:NAME``), winning over ``[meta] model``.
+    ``options`` go to the model's file reader: the Sora model takes ``gpu`` (``NAME`` or
+    ``NAME:fp8``, from ``--gpu``), which sets ``gpu_peak_flops`` from its GPU catalogue."""
     path = resolve_priors_path(path)
     data, raw = read_toml(path)
     where = str(path)
-    tables = ("meta", "assumptions", "platforms", "correlations", "provenance")
-    unknown = sorted(set(data) - set(tables))
-    if unknown:
-        raise PriorError(f"{where}: unknown table '{unknown[0]}' (expected {', '.join(tables)})")
-    meta = data.get("meta", {})
-    if not isinstance(meta, dict):
-        raise PriorError(f"{where}: 'meta' must be a table")
+    meta = _table(data, "meta", where)
     # Written by `sora-uq update`: where an updated file came from (parent, evidence, hashes).
-    provenance = data.get("provenance", {})
-    if not isinstance(provenance, dict):
-        raise PriorError(f"{where}: 'provenance' must be a table")
-    attention = meta.get("attention", "linear")
-    if attention not in ATTENTION:
-        raise PriorError(f"{where}: meta: attention must be one of "
-                         f"{', '.join(repr(a) for a in ATTENTION)}, got {attention!r}")
+    provenance = _table(data, "provenance", where)
     assumptions = data.get("assumptions", {})
     if not isinstance(assumptions, dict):
         raise PriorError(f"{where}: no [assumptions.*] tables")
-    assumptions = dict(assumptions)
-    platforms = _platform_tables(data.get("platforms", {}), assumptions, where)
-    if not assumptions:
+    model, model_spec = resolve_model(model, meta, path)
+    extra = {key: value for key, value in data.items() if key not in ENGINE_TABLES}
+    options = {key: value for key, value in options.items() if value is not None}
+    specs, model, structure = model.read_file(
+        ModelFile(where, MappingProxyType(meta), MappingProxyType(extra), dict(assumptions),
+                  MappingProxyType(options)))
+    if not specs:
         raise PriorError(f"{where}: no [assumptions.*] tables")
-    if "model_width" in assumptions and attention != "quadratic":
-        raise PriorError(f"{where}: model_width is used only with [meta] attention = \"quadratic\"")
-    chosen = _choose_gpu(meta, assumptions, gpu, where)
-    priors = dict(priors_from_dict(assumptions, where=where).priors)
-    known = _known_assumptions(platforms)
-    _fill_neutral(priors)
-    _check_canonical(priors, where, known)
-    ordered = {key: priors[key] for key in known if key in priors}
+    priors = {key: _prior(key, spec, f"{where}: {key}") for key, spec in specs.items()}
+    ordered = _against_model(priors, model, where)
     pairs, copula = _correlations(data.get("correlations"), ordered, where)
-    if chosen is None and priors["gpu_peak_flops"].is_fixed:
-        chosen = match_gpu(priors["gpu_peak_flops"].dist.value)
     name = meta.get("name", path.stem)
     _check_text(name, f"{where}: meta", "name")
     if "description" in meta:
@@ -321,9 +311,6 @@ def load_priors(path: str | Path, gpu: str | None = None) -> PriorSet:
     return PriorSet(MappingProxyType(ordered), name=name, description=meta.get("description", ""),
                     path=str(path), sha256=hashlib.sha256(raw).hexdigest(),
                     meta=MappingProxyType(dict(meta)), correlations=MappingProxyType(pairs),
-                    copula=copula, attention=attention, platforms=platforms, gpu=chosen,
+                    copula=copula, model=model, model_spec=model_spec,
+                    structure=MappingProxyType(structure),
                     provenance=MappingProxyType(dict(provenance)))
-
-
-def is_finite_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

@@ -35,12 +35,13 @@ from jax.scipy import special
 from . import __version__
 from .copula import Copula
 from .defaults import DEFAULT_SAMPLES
-from .model import ALL_OUTPUTS, ASSUMPTIONS
+from .model import Model, as_model
 from .priors import PriorSet
 
 __all__ = [
     "CHUNK_SIZE",
     "DEFAULT_SAMPLES",
+    "as_key",
     "draw_chunk",
     "draws_from_uniforms",
     "mc_uniforms",
@@ -50,14 +51,25 @@ __all__ = [
 
 CHUNK_SIZE = 1 << 17
 
-Model = Callable[[dict], dict]
-
 # Uniforms on a 2^-23 grid shifted by half a step: (k + 0.5) / 2^23 for k < 2^23 lies strictly
 # inside (0, 1) in float32 (its largest value, 1 - 2^-24, is exactly representable), so icdf is
 # finite for every family; the tails are cut at 6e-8 on both sides alike.
 _MANTISSA_BITS = 23
 _U_LOW = 0.5 / 2**_MANTISSA_BITS
 _U_HIGH = 1.0 - _U_LOW
+
+
+def as_key(seed) -> jax.Array:
+    """A JAX key from a seed (an int) or a key itself: every random entry point takes either.
+
+    >>> bool((jax.random.key_data(as_key(3)) == jax.random.key_data(jax.random.key(3))).all())
+    True
+    """
+    if isinstance(seed, jax.Array) and jax.dtypes.issubdtype(seed.dtype, jax.dtypes.prng_key):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an int or a jax.random.key, got {seed!r}")
+    return jax.random.key(int(seed))
 
 
 def mc_uniforms(key, rows: int, size: int) -> jax.Array:
@@ -111,12 +123,12 @@ def distributions(priors: PriorSet) -> tuple:
 def draw_chunk(priors: PriorSet, key, index: int, size: int = CHUNK_SIZE,
                model: Model | None = None) -> dict:
     """Draws of chunk ``index`` of a run with base ``key``: every assumption and output."""
-    return _chunk(jax.random.fold_in(key, index), distributions(priors), model or priors.model,
-                  priors.copula, size)
+    return _chunk(jax.random.fold_in(key, index), distributions(priors),
+                  as_model(model, priors.model), priors.copula, size)
 
 
-def simulate(priors: PriorSet, n: int = DEFAULT_SAMPLES, seed: int = 0,
-             model: Model | None = None) -> xr.DataTree:
+def simulate(priors: PriorSet, n: int = DEFAULT_SAMPLES, seed=0,
+             model: Model | Callable | None = None) -> xr.DataTree:
     """Monte Carlo draws of every assumption and every output of ``model``.
 
     Parameters
@@ -125,12 +137,11 @@ def simulate(priors: PriorSet, n: int = DEFAULT_SAMPLES, seed: int = 0,
         From :func:`~uncertainty.load_priors` or :func:`~uncertainty.priors_from_dict`.
     n : int
         Number of draws.
-    seed : int
-        Seed of the base ``jax.random.key``; the same seed gives the same numbers.
-    model : callable, optional
-        Dict of assumption arrays -> dict of output arrays, for one draw. Defaults to the Sora
-        compute model the priors call for (``priors.model``); pass ``lambda a: {}`` to draw the
-        priors alone.
+    seed : int or jax.random.key
+        The base key, or the seed of one; the same seed gives the same numbers.
+    model : Model or callable, optional
+        The :class:`~uncertainty.model.Model` to run (a plain one-draw function is wrapped);
+        defaults to the priors' own (``priors.model``, the Sora model for its prior files).
 
     Returns
     -------
@@ -141,7 +152,8 @@ def simulate(priors: PriorSet, n: int = DEFAULT_SAMPLES, seed: int = 0,
     if not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")
     started = time.perf_counter()
-    key = jax.random.key(seed)
+    model = as_model(model, priors.model)
+    key = as_key(seed)
     chunks = -(-n // CHUNK_SIZE)
     # One chunk dispatched ahead: the device draws the next while the host copies this one.
     ahead = draw_chunk(priors, key, 0, CHUNK_SIZE, model)
@@ -152,28 +164,29 @@ def simulate(priors: PriorSet, n: int = DEFAULT_SAMPLES, seed: int = 0,
             ahead = draw_chunk(priors, key, index + 1, CHUNK_SIZE, model)
         for name, values in jax.device_get(chunk).items():  # one transfer per chunk
             draws[name][start:start + CHUNK_SIZE] = values[:n - start]
-    return to_datatree(draws, priors, seed=seed, seconds=time.perf_counter() - started)
+    return to_datatree(draws, priors, model, seed=seed, seconds=time.perf_counter() - started)
 
 
-def _units(name: str, priors: PriorSet) -> dict:
+def _units(name: str, priors: PriorSet, model: Model) -> dict:
     if name in priors:
-        unit = priors[name].unit or (ASSUMPTIONS[name].unit if name in ASSUMPTIONS else "")
-        return {"units": unit, "role": "assumption", "family": priors[name].dist.describe()}
-    if name in ALL_OUTPUTS:
-        return {"units": ALL_OUTPUTS[name].unit, "long_name": ALL_OUTPUTS[name].label,
-                "role": "output"}
-    return {"role": "output"}
+        return {"units": priors.unit(name), "role": "assumption",
+                "family": priors[name].dist.describe()}
+    attrs = {"units": model.unit(name), "long_name": model.label(name), "role": "output"}
+    if name in model.marks:  # reference figures travel with the draws, for summarize
+        attrs["marks"] = list(model.marks[name])
+    return attrs
 
 
-def to_datatree(draws: dict, priors: PriorSet, seed: int, seconds: float, total: int | None = None,
-                sampler: str = "mc") -> xr.DataTree:
+def to_datatree(draws: dict, priors: PriorSet, model: Model, seed, seconds: float,
+                total: int | None = None, sampler: str = "mc") -> xr.DataTree:
     """Wrap draws as an ArviZ-style DataTree: group ``prior``, dims ``(chain, draw)``.
 
     ``total``: the run's number of draws when ``draws`` keeps only its first ones (a streamed
     run); the attributes then say so."""
     n = len(next(iter(draws.values())))
     variables = {
-        name: xr.DataArray(values[np.newaxis, :], dims=("chain", "draw"), attrs=_units(name, priors))
+        name: xr.DataArray(values[np.newaxis, :], dims=("chain", "draw"),
+                           attrs=_units(name, priors, model))
         for name, values in draws.items()
     }
     dataset = xr.Dataset(variables, coords={"chain": [0], "draw": np.arange(n)})
@@ -181,7 +194,8 @@ def to_datatree(draws: dict, priors: PriorSet, seed: int, seconds: float, total:
         "priors_name": priors.name,
         "priors_path": priors.path or "",
         "priors_sha256": priors.sha256 or "",
-        "seed": seed,
+        "seed": seed if isinstance(seed, int) else "a jax.random key",
+        "model": model.name,
         "samples": n,
         "sampler": ("quasi-Monte Carlo (scrambled Sobol), first replicates" if sampler == "qmc"
                     else f"monte carlo, jax.random (threefry) uniforms through icdf, chunks of "

@@ -43,13 +43,15 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from .defaults import DEFAULT_RTOL, MAX_SAMPLES
-from .model import HEADLINE
+from .model import Model, as_model
 from .priors import PriorSet
 from .sampling import (
     _U_HIGH,
     _U_LOW,
     CHUNK_SIZE,
+    as_key,
     distributions,
+    draw_chunk,
     draws_from_uniforms,
     mc_uniforms,
     random_names,
@@ -81,8 +83,6 @@ CHUNKS_PER_DEVICE = {"cpu": 1}
 ACCELERATOR_CHUNKS = 128
 LANES = {"cpu": 1}
 ACCELERATOR_LANES = 64
-
-Model = Callable[[dict], dict]
 
 
 @dataclass(frozen=True)
@@ -207,6 +207,7 @@ class StreamResult:
     n: int
     seed: int
     sampler: str
+    model: Model
     rtol: float | None
     kept: dict  # the first draws of the run, every assumption and output (float64)
     seconds: float = 0.0
@@ -300,13 +301,33 @@ class StreamResult:
             for p, step in zip(ps, steps))])
 
     def relative_mcse(self, names) -> float:
-        """Largest MCSE of the :data:`QUANTILES` of ``names``, relative to the quantile."""
+        """Largest MCSE of the :data:`QUANTILES` of ``names``, relative to the quantile for
+        positive outputs (log grid) and to the 90% interval's width for the others (an output
+        that crosses zero has quantiles near 0; a constant one has no error at all)."""
         worst = 0.0
         for name in names:
             values = self.quantile(name, QUANTILES)
-            for mcse, value in zip(self._mcses(name, QUANTILES), values):
-                worst = max(worst, float(mcse) / abs(value) if value else math.inf)
+            scales = np.abs(values) if self._is_log(name) else np.full(len(values), self._spread(name))
+            for mcse, scale in zip(self._mcses(name, QUANTILES), scales):
+                worst = max(worst, float(mcse) / scale if scale else
+                            (0.0 if mcse == 0 else math.inf))
         return worst
+
+    def relative_bound(self, name: str, p) -> float:
+        """Largest :meth:`bound` at ``p``, relative (to the 90% interval's width for an output
+        summarised on a linear grid)."""
+        bounds = self.bound(name, p)
+        if not self._is_log(name):
+            spread = self._spread(name)
+            bounds = bounds / spread if spread > 0 else np.zeros_like(bounds)
+        return float(np.max(bounds))
+
+    def _is_log(self, name: str) -> bool:
+        return bool(self.grid.log[self.grid.names.index(name)])
+
+    def _spread(self, name: str) -> float:
+        low, high = self.quantile(name, [0.05, 0.95])
+        return float(high - low)
 
     # --- moments and counts -----------------------------------------------------------------
     def mean_sd(self, name: str) -> tuple[float, float]:
@@ -318,8 +339,12 @@ class StreamResult:
         return float(mean * scale), float(math.sqrt(variance) * scale)
 
     def share_below(self, name: str, value: float) -> float:
-        """Exact share of draws at or below ``value`` (``value`` must be an article figure)."""
+        """Exact share of draws at or below ``value``, one of the run's ``figures`` (by
+        default the model's marks): the run counted it exactly while drawing."""
         i = self.grid.names.index(name)
+        if (i, float(value)) not in self.grid.thresholds:
+            raise ValueError(f"{name} <= {value:g} was not counted during the run; pass it in "
+                             "stream(..., figures={name: [value]})")
         position = self.grid.thresholds.index((i, float(value)))
         return float(self.totals["below"][position] / self.n)
 
@@ -386,8 +411,6 @@ def _host(draws: dict, size: int) -> dict:
 
 def _kept_mc(priors: PriorSet, key, model: Model, pilot: dict, keep: int) -> dict:
     """The run's first ``keep`` draws: the pilot chunk, and more chunks only if asked."""
-    from .sampling import draw_chunk
-
     chunks = [pilot] + [draw_chunk(priors, key, i, CHUNK_SIZE, model)
                         for i in range(1, -(-keep // CHUNK_SIZE))]
     parts = [_host(chunk, min(CHUNK_SIZE, keep - i * CHUNK_SIZE)) for i, chunk in enumerate(chunks)]
@@ -402,20 +425,22 @@ def _tracked(draws: dict, priors: PriorSet) -> tuple[str, ...]:
 
 
 def stream(priors: PriorSet, seed: int = 0, n: int | None = None, rtol: float | None = DEFAULT_RTOL,
-           max_n: int = MAX_SAMPLES, sampler: str = "mc", model: Model | None = None,
+           max_n: int = MAX_SAMPLES, sampler: str = "mc", model: Model | Callable | None = None,
            keep: int = KEEP, figures: dict | None = None,
            progress: Callable[[int, float | None], None] | None = None) -> StreamResult:
     """Draw until ``n`` draws (when given) or until the relative MCSE of the 5/50/95% quantiles
-    of ``headline`` outputs is at most ``rtol`` (checked at :data:`SCHEDULE`), at most ``max_n``.
+    of the model's headline outputs is at most ``rtol`` (checked at :data:`SCHEDULE`), at most
+    ``max_n``.
 
-    ``figures`` maps output name -> values whose exact share below is wanted. ``progress`` is
-    called after each step with (draws so far, latest relative MCSE or None)."""
+    ``model`` defaults to the priors' own. ``figures`` maps output name -> values whose exact
+    share below is wanted (default: the model's marks). ``progress`` is called after each step
+    with (draws so far, latest relative MCSE or None)."""
     if n is not None and (not isinstance(n, int) or n < 1):
         raise ValueError(f"n must be a positive integer, got {n!r}")
     if sampler not in ("mc", "qmc"):
         raise ValueError(f"sampler must be 'mc' or 'qmc', got {sampler!r}")
-    model = model or priors.model
-    figures = figures or {}
+    model = as_model(model, priors.model)
+    figures = dict(model.marks) if figures is None else figures
     run = _stream_qmc if sampler == "qmc" else _stream_mc
     started = time.perf_counter()
     result = run(priors, seed, n, rtol, max_n, model, keep, figures, progress)
@@ -423,15 +448,13 @@ def stream(priors: PriorSet, seed: int = 0, n: int | None = None, rtol: float | 
     return result
 
 
-def _headline(names: tuple[str, ...]) -> tuple[str, ...]:
-    chosen = tuple(name for name in HEADLINE if name in names)
+def _headline(model: Model, names: tuple[str, ...]) -> tuple[str, ...]:
+    chosen = tuple(name for name in model.headline if name in names)
     return chosen or names
 
 
 def _stream_mc(priors, seed, n, rtol, max_n, model, keep, figures, progress) -> StreamResult:
-    from .sampling import draw_chunk
-
-    key = jax.random.key(seed)
+    key = as_key(seed)
     # Chunk 0 is the pilot: it fixes the grid, gives the kept draws, and is counted as drawn.
     first = min(n or CHUNK_SIZE, CHUNK_SIZE)
     chunk = draw_chunk(priors, key, 0, CHUNK_SIZE, model)
@@ -450,7 +473,7 @@ def _stream_mc(priors, seed, n, rtol, max_n, model, keep, figures, progress) -> 
     static = dict(dists=distributions(priors), model=model, copula=priors.copula, size=CHUNK_SIZE,
                   grid_static=(names, grid.thresholds), mesh=mesh, lanes=_lanes())
     done_chunks, history = 1, []
-    result = StreamResult(grid, {}, 0, seed, "mc", rtol if n is None else None, kept,
+    result = StreamResult(grid, {}, 0, seed, "mc", model, rtol if n is None else None, kept,
                           devices=mesh.size, processes=jax.process_count(), history=history)
     for target in _schedule(n, max_n):
         full, remainder = divmod(target, CHUNK_SIZE)
@@ -471,7 +494,7 @@ def _stream_mc(priors, seed, n, rtol, max_n, model, keep, figures, progress) -> 
         # chunks past the target were masked out: the next target draws them again
         done_chunks = -(-target // CHUNK_SIZE)
         result.totals, result.n = totals, target
-        error = result.relative_mcse(_headline(names))
+        error = result.relative_mcse(_headline(model, names))
         history.append((target, error))
         if progress:
             progress(target, error)
@@ -524,14 +547,15 @@ def _stream_qmc(priors, seed, n, rtol, max_n, model, keep, figures, progress) ->
                 grid = make_grid(draws, jnp.arange(CHUNK_SIZE) < size, names, figures)
                 device_grid = grid.device_args()
                 static = dict(grid_static=(names, grid.thresholds), groups=replicates)
-                result = StreamResult(grid, {}, 0, seed, "qmc", rtol if n is None else None, pilot,
+                result = StreamResult(grid, {}, 0, seed, "qmc", model, rtol if n is None else None,
+                                      pilot,
                                       replicates=replicates, history=history)
             totals = _merge(totals, _block_statistics(draws, jnp.arange(CHUNK_SIZE) < size,
                                                       jnp.asarray(piece_group), *device_grid,
                                                       **static))
         done = m
         result.totals, result.n = totals, m * replicates
-        error = result.relative_mcse(_headline(result.grid.names))
+        error = result.relative_mcse(_headline(model, result.grid.names))
         history.append((result.n, error))
         if progress:
             progress(result.n, error)

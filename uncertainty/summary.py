@@ -1,4 +1,10 @@
-"""DataTree of draws -> intervals and Monte Carlo errors, as plain data (ArviZ does the statistics).
+"""Draws -> intervals and Monte Carlo errors, as plain data, for in-memory and streamed runs alike.
+
+:func:`summarize` takes a DataTree of draws (:func:`~uncertainty.sampling.simulate`; ArviZ does
+the statistics) or a streamed run (:class:`~uncertainty.stream.StreamResult`; its histograms do)
+and builds every output's entry with the one :func:`_entry`, so a report does not care which it
+got. Where a model marks a reference figure (the Sora model: the article's), the entry says
+where it falls in the distribution.
 
 Example
 -------
@@ -11,24 +17,59 @@ Example
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 
-import arviz as az
 import numpy as np
 import xarray as xr
 
-from .model import ALL_OUTPUTS, HEADLINE
-from .reproduce import article_data
-
-__all__ = ["article_figures", "format_value", "headline_mcse", "percentile_words", "summarize", "summarize_stream"]
+__all__ = ["format_value", "headline_mcse", "percentile_words", "summarize"]
 
 GROUP = "prior"
 
 
-def article_figures() -> dict[str, tuple[float, ...]]:
-    """Output name -> the article's stated figure(s): one value, or a (low, high) range."""
-    data = article_data()
-    return {name: tuple(float(data["stated"][key]) for key in keys)
-            for name, keys in data["outputs"].items()}
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def _entry(mean: float, sd: float, quantiles: Sequence[float], hdi_90: Sequence[float],
+           mcse: dict[float, float], ess: float, marks: Sequence[float],
+           share_below: Callable[[float], float], **extra) -> dict:
+    """One output's summary, whichever run it comes from (the keys of ``summary.json``).
+
+    ``quantiles`` are at :data:`QUANTILES`; ``share_below(v)`` is the share of draws <= v."""
+    q05, q25, median, q75, q95 = (float(v) for v in quantiles)
+    marks = [float(v) for v in marks]
+    return {
+        "mean": float(mean), "sd": float(sd), "median": median,
+        "eti_50": [q25, q75], "eti_90": [q05, q95],
+        "hdi_90": [float(v) for v in hdi_90],
+        "mcse_median": float(mcse[0.5]), "mcse_q05": float(mcse[0.05]),
+        "mcse_q95": float(mcse[0.95]),
+        "ess": float(ess),
+        **extra,
+        "article_value": marks[0] if marks else None,
+        "article_percentile": share_below(marks[0]) if marks else None,
+        "article_range": marks if len(marks) == 2 else None,
+        "article_range_percentiles": [share_below(v) for v in marks] if len(marks) == 2 else None,
+    }
+
+
+def summarize(run, names: tuple[str, ...] | None = None) -> dict[str, dict]:
+    """Statistics of each output in ``names`` (default: every output of the run).
+
+    ``run`` is a DataTree of draws or a streamed run. Per output: mean, sd, median; equal-tailed
+    intervals ``eti_50``/``eti_90`` and ``hdi_90``; the Monte Carlo standard errors of the
+    median and the 5%/95% quantiles and the ESS; and where the model's marks fall.
+
+    In memory, ArviZ computes the intervals, MCSEs and bulk ESS. Streamed, quantiles and
+    intervals come from the run's histograms, each within ``quantile_bound`` (relative, or
+    relative to the 90% interval's width for outputs that are not positive) of the exact
+    quantile of the draws; the MCSE is ArviZ's rule for independent draws (plain MC) or the
+    spread of the randomised replicates (QMC); ``ess`` is the number of draws for plain MC, and
+    for QMC the number of plain MC draws that would give the same MCSE of the median.
+    """
+    if isinstance(run, xr.DataTree):
+        return _summarize_draws(run, names)
+    return _summarize_stream(run, names)
 
 
 def _per_var(result: xr.DataTree | xr.Dataset) -> dict[str, np.ndarray]:
@@ -36,18 +77,19 @@ def _per_var(result: xr.DataTree | xr.Dataset) -> dict[str, np.ndarray]:
     return {name: np.asarray(dataset[name].values, dtype=float) for name in dataset.data_vars}
 
 
-def _interval(result: dict, name: str) -> list[float]:
-    return [float(v) for v in result[name]]
+def output_names(tree: xr.DataTree) -> tuple[str, ...]:
+    """The variables of a run's draws that are model outputs (not assumptions)."""
+    group = tree[GROUP]
+    return tuple(name for name in group.data_vars if group[name].attrs.get("role") != "assumption")
 
 
-def summarize(tree: xr.DataTree, names: tuple[str, ...] | None = None) -> dict[str, dict]:
-    """Statistics of each variable in ``names`` (default: every model output in the tree).
+def _summarize_draws(tree: xr.DataTree, names) -> dict[str, dict]:
+    import arviz as az
 
-    mean, sd, median; equal-tailed intervals ``eti_50``/``eti_90`` and ``hdi_90`` (ArviZ); the
-    Monte Carlo standard errors of the median and the 5%/95% quantiles and the bulk ESS (ArviZ);
-    and where the article states a figure, where it falls in the distribution.
-    """
-    names = tuple(n for n in (names or tuple(ALL_OUTPUTS)) if n in tree[GROUP].data_vars)
+    available = output_names(tree)
+    names = tuple(n for n in (names or available) if n in tree[GROUP].data_vars)
+    if not names:
+        return {}
     kw = {"group": GROUP, "var_names": list(names)}
     eti_50 = _per_var(az.eti(tree, prob=0.5, **kw))
     eti_90 = _per_var(az.eti(tree, prob=0.9, **kw))
@@ -55,65 +97,32 @@ def summarize(tree: xr.DataTree, names: tuple[str, ...] | None = None) -> dict[s
     median = _per_var(az.median(tree, round_to="none", **kw))  # ArviZ rounds to 2g by default
     mcse = {q: _per_var(az.mcse(tree, method="quantile", prob=q, **kw)) for q in (0.05, 0.5, 0.95)}
     ess = _per_var(az.ess(tree, method="bulk", **kw))
-    figures = article_figures()
     stats = {}
     for name in names:
         draws = np.asarray(tree[GROUP][name].values, dtype=np.float64).ravel()
-        figure = figures.get(name)
-        stats[name] = {
-            "mean": float(draws.mean()),
-            "sd": float(draws.std(ddof=1)),
-            "median": float(median[name]),
-            "eti_50": _interval(eti_50, name),
-            "eti_90": _interval(eti_90, name),
-            "hdi_90": _interval(hdi_90, name),
-            "mcse_median": float(mcse[0.5][name]),
-            "mcse_q05": float(mcse[0.05][name]),
-            "mcse_q95": float(mcse[0.95][name]),
-            "ess": float(ess[name]),
-            "article_value": figure[0] if figure else None,
-            "article_percentile": _percentile(draws, figure[0]) if figure else None,
-            "article_range": list(figure) if figure and len(figure) == 2 else None,
-            "article_range_percentiles": ([_percentile(draws, v) for v in figure]
-                                          if figure and len(figure) == 2 else None),
-        }
+
+        stats[name] = _entry(
+            draws.mean(), draws.std(ddof=1),
+            (eti_90[name][0], eti_50[name][0], median[name], eti_50[name][1], eti_90[name][1]),
+            hdi_90[name],
+            {q: mcse[q][name] for q in mcse}, ess[name],
+            np.atleast_1d(tree[GROUP][name].attrs.get("marks", [])),
+            lambda value, draws=draws: float(np.mean(draws <= value)))
     return stats
 
 
-def summarize_stream(result, names: tuple[str, ...] | None = None) -> dict[str, dict]:
-    """The same statistics as :func:`summarize`, from a streamed run
-    (:class:`~uncertainty.stream.StreamResult`), so a report does not care which it got.
-
-    Quantiles and intervals come from the run's histograms: each is within
-    ``quantile_bound`` (relative) of the exact quantile of the draws. The MCSE is ArviZ's rule for
-    independent draws (plain MC) or the spread of the randomised replicates (QMC); ``ess`` is the
-    number of draws for plain MC, and for QMC the number of plain MC draws that would give the
-    same MCSE of the median."""
-    names = tuple(n for n in (names or tuple(ALL_OUTPUTS)) if n in result.grid.names)
-    figures = article_figures()
+def _summarize_stream(result, names) -> dict[str, dict]:
+    names = tuple(n for n in (names or result.grid.names) if n in result.grid.names)
+    marks = result.model.marks
     stats = {}
     for name in names:
-        q05, q25, median, q75, q95 = (float(v) for v in
-                                      result.quantile(name, [0.05, 0.25, 0.5, 0.75, 0.95]))
         mean, sd = result.mean_sd(name)
         mcse = {p: result.mcse(name, p) for p in (0.05, 0.5, 0.95)}
-        bounds = result.bound(name, [0.05, 0.25, 0.5, 0.75, 0.95])
-        if not result.grid.log[result.grid.names.index(name)]:  # absolute on a linear grid
-            bounds = bounds / np.maximum(np.abs([q05, q25, median, q75, q95]), 1e-300)
-        figure = figures.get(name)
-        stats[name] = {
-            "mean": mean, "sd": sd, "median": median,
-            "eti_50": [q25, q75], "eti_90": [q05, q95],
-            "hdi_90": list(result.hdi(name, 0.9)),
-            "mcse_median": mcse[0.5], "mcse_q05": mcse[0.05], "mcse_q95": mcse[0.95],
-            "ess": _stream_ess(result, name, mcse[0.5]),
-            "quantile_bound": float(np.max(bounds)),
-            "article_value": figure[0] if figure else None,
-            "article_percentile": result.share_below(name, figure[0]) if figure else None,
-            "article_range": list(figure) if figure and len(figure) == 2 else None,
-            "article_range_percentiles": ([result.share_below(name, v) for v in figure]
-                                          if figure and len(figure) == 2 else None),
-        }
+        stats[name] = _entry(
+            mean, sd, result.quantile(name, QUANTILES), result.hdi(name, 0.9),
+            mcse, _stream_ess(result, name, mcse[0.5]), marks.get(name, ()),
+            lambda value, name=name: result.share_below(name, value),
+            quantile_bound=result.relative_bound(name, QUANTILES))
     return stats
 
 
@@ -126,17 +135,15 @@ def _stream_ess(result, name: str, mcse_median: float) -> float:
     return float(result.n * (plain / mcse_median) ** 2)
 
 
-def _percentile(draws: np.ndarray, value: float) -> float:
-    """Share of draws at or below ``value`` (the figure's percentile, as a fraction)."""
-    return float(np.mean(draws <= value))
-
-
-def headline_mcse(stats: dict) -> float:
-    """Largest relative MCSE of the 5% and 95% quantiles over the headline outputs."""
+def headline_mcse(stats: dict, headline: Sequence[str]) -> float:
+    """Largest MCSE of the 5% and 95% quantiles over the ``headline`` outputs, relative to the
+    quantile (to the 90% interval's width where a quantile is not positive)."""
     worst = 0.0
-    for name in HEADLINE:
+    for name in headline:
         low, high = stats[name]["eti_90"]
-        worst = max(worst, stats[name]["mcse_q05"] / low, stats[name]["mcse_q95"] / high)
+        for error, value in ((stats[name]["mcse_q05"], low), (stats[name]["mcse_q95"], high)):
+            scale = value if low > 0 else high - low
+            worst = max(worst, error / scale if scale > 0 else (0.0 if error == 0 else math.inf))
     return worst
 
 

@@ -6,8 +6,8 @@ A name is ``H100``, ``H200``, ``B200`` or ``GB200`` (any case), optionally with 
 Example
 -------
 >>> gpu = lookup_gpu("b200:fp8")
->>> gpu.name, gpu.peak_flops
-('B200', 4.5e+15)
+>>> gpu.name, gpu.peak_flops / 1e12
+('B200', 4500.0)
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from .errors import UserError
+from ..errors import UserError
 
 __all__ = ["PRECISIONS", "Accelerator", "catalogue", "lookup_gpu", "match_gpu"]
 
@@ -47,7 +47,7 @@ class Accelerator:
 @cache
 def catalogue() -> dict[str, dict]:
     """Name -> table of the catalogue file."""
-    text = resources.files("uncertainty").joinpath("data/accelerators.toml").read_text("utf-8")
+    text = resources.files("uncertainty.sora").joinpath("data/accelerators.toml").read_text("utf-8")
     return tomllib.loads(text)
 
 

@@ -23,10 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from .errors import PriorError, UserError
-from .families import _number  # the same number rule as prior files
-from .model import ASSUMPTIONS, OUTPUTS
-from .priors import read_toml
+from ..errors import PriorError, UserError
+from ..families import number  # the same number rule as prior files
+from ..priors import read_toml
 
 __all__ = [
     "NOISES",
@@ -35,6 +34,7 @@ __all__ = [
     "Observation",
     "evidence_from_dict",
     "load_evidence",
+    "quantities_of",
 ]
 
 NOISES = ("lognormal", "normal")
@@ -94,7 +94,7 @@ def _date(value, where: str) -> str:
     raise PriorError(f"{where}: 'date' must be a date like 2025-11-10, got {value!r}")
 
 
-def _observation(spec, where: str, quantities: Iterable[str]) -> Observation:
+def _observation(spec, where: str, quantities: Iterable[str] | None) -> Observation:
     if not isinstance(spec, dict):
         raise PriorError(f"{where}: must be a table, got {spec!r}")
     quantity = spec.get("quantity")
@@ -107,8 +107,10 @@ def _observation(spec, where: str, quantities: Iterable[str]) -> Observation:
         if key not in spec:
             extra = " (every number needs one)" if key == "source" else ""
             raise PriorError(f"{where}: missing key '{key}'{extra}")
-    quantities = list(quantities)
-    if not isinstance(quantity, str) or quantity not in quantities:
+    if not isinstance(quantity, str) or not quantity.strip():
+        raise PriorError(f"{where}: 'quantity' must name an assumption or output of the model")
+    quantities = list(quantities) if quantities is not None else [quantity]
+    if quantity not in quantities:
         close = difflib.get_close_matches(str(quantity), quantities, n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         raise PriorError(f"{where}: unknown quantity '{quantity}' "
@@ -116,8 +118,8 @@ def _observation(spec, where: str, quantities: Iterable[str]) -> Observation:
     noise = spec["noise"]
     if noise not in NOISES:
         raise PriorError(f"{where}: 'noise' must be one of {', '.join(NOISES)}, got {noise!r}")
-    value = _number(spec["value"], where, "value")
-    sigma = _number(spec["sigma"], where, "sigma")
+    value = number(spec["value"], where, "value")
+    sigma = number(spec["sigma"], where, "sigma")
     if sigma <= 0:
         raise PriorError(f"{where}: 'sigma' must be > 0, got {sigma:g}")
     if noise == "lognormal" and value <= 0:
@@ -139,10 +141,10 @@ def evidence_from_dict(data: Mapping, where: str = "evidence",
                        quantities: Iterable[str] | None = None) -> EvidenceSet:
     """Validate parsed evidence (``{"meta": {...}, "observation": [{...}, ...]}``).
 
-    ``quantities`` are the names an observation may measure; by default every assumption and
-    output of the Sora compute model.
+    ``quantities`` are the names an observation may measure: every assumption and output of
+    the model (:func:`quantities_of`); None accepts any name, checked later by ``update``.
     """
-    known = tuple(quantities) if quantities is not None else (*ASSUMPTIONS, *OUTPUTS)
+    known = tuple(quantities) if quantities is not None else None
     unknown = sorted(set(data) - {"meta", "observation"})
     if unknown:
         raise PriorError(f"{where}: unknown table '{unknown[0]}' (expected 'meta', 'observation')")
@@ -158,6 +160,13 @@ def evidence_from_dict(data: Mapping, where: str = "evidence",
                          for i, spec in enumerate(rows))
     return EvidenceSet(observations, description=meta.get("description", ""),
                        meta=MappingProxyType(dict(meta)))
+
+
+def quantities_of(priors) -> tuple[str, ...]:
+    """What evidence about ``priors`` may measure: every assumption, and every output of the
+    priors' model."""
+    outputs = tuple(priors.model.outputs) if priors.model is not None else ()
+    return (*priors, *(name for name in outputs if name not in priors))
 
 
 def load_evidence(path: str | Path, quantities: Iterable[str] | None = None) -> EvidenceSet:

@@ -27,16 +27,15 @@ posterior Spearman rank correlation is also recorded under ``[provenance.rank_co
 from __future__ import annotations
 
 import datetime
-import hashlib
 import math
+import os
 from pathlib import Path
 
 import numpy as np
 from scipy import stats as scipy_stats
 
-from .copula import build_copula, nearest_correlation, pearson_to_spearman, spearman_to_pearson
-from .model import ASSUMPTIONS
-from .priors import PriorSet
+from ..copula import build_copula, nearest_correlation, pearson_to_spearman, spearman_to_pearson
+from ..priors import PriorSet
 
 __all__ = [
     "correlations_table",
@@ -44,7 +43,6 @@ __all__ = [
     "new_prior_document",
     "rank_correlations",
     "refit_marginal",
-    "sha256_of",
 ]
 
 # A pair is written when its posterior Spearman correlation is further from 0 than
@@ -176,12 +174,12 @@ def correlations_table(posterior, names: list[str], max_effective: float,
     return ({"source": f"{source}: {rule}", **table} if table else {}), info
 
 
-def sha256_of(path: str | Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+def new_prior_document(result, name: str, date: datetime.date | None = None,
+                       folder: Path | None = None) -> dict:
+    """The new prior file as nested dicts: ``meta``, ``assumptions``, ``provenance``.
 
-
-def new_prior_document(result, name: str, date: datetime.date | None = None) -> dict:
-    """The new prior file as nested dicts: ``meta``, ``assumptions``, ``provenance``."""
+    ``folder``: where the file will be written, so that a model file it names is named
+    relative to it."""
     priors: PriorSet = result.priors
     posterior = result.tree["posterior"]
     date = (date or datetime.date.today()).isoformat()
@@ -219,10 +217,25 @@ def new_prior_document(result, name: str, date: datetime.date | None = None) -> 
         "correlations": correlation_info,
     }
     description = (f"{priors.description or priors.name}; updated with {evidence_names}")
-    document = {"meta": {"name": name, "description": description}, "assumptions": assumptions}
+    # The parent's structural choices stay; a GPU chosen by name is now gpu_peak_flops.
+    meta = {key: value for key, value in priors.meta.items()
+            if key not in ("name", "description", "gpu", "model")}
+    if priors.model_spec:
+        meta["model"] = _model_relative_to(priors.model_spec, folder)
+    document = {"meta": {"name": name, "description": description, **meta},
+                "assumptions": assumptions}
     if correlations:
         document["correlations"] = correlations
     return {**document, "provenance": provenance}
+
+
+def _model_relative_to(spec: str, folder: Path | None) -> str:
+    """A model file (absolute ``FILE.py:NAME``) named relative to ``folder``, so the new prior
+    file and the model can move together."""
+    where, _, name = spec.rpartition(":")
+    if folder is None or not where.endswith(".py"):
+        return spec
+    return f"{Path(os.path.relpath(where, Path(folder).resolve())).as_posix()}:{name}"
 
 
 # --- a tiny TOML writer for this flat structure (tomllib reads, nothing in the stdlib writes) ---
@@ -279,11 +292,3 @@ def dumps_toml(document: dict, header: str = "") -> str:
 
     table([], document)
     return "\n".join(lines).lstrip("\n") + "\n"
-
-
-def canonical_order(document: dict) -> dict:
-    """Assumptions in the model's order when they are the Sora model's (for readable files)."""
-    assumptions = document["assumptions"]
-    if set(assumptions) == set(ASSUMPTIONS):
-        document["assumptions"] = {k: assumptions[k] for k in ASSUMPTIONS}
-    return document

@@ -22,7 +22,7 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from .summary import format_value
+from ..summary import format_value
 
 __all__ = ["COLORS", "distribution_figure", "forest_figure", "prior_sketch", "to_svg"]
 

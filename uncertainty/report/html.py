@@ -7,7 +7,7 @@ it print cleanly. Text is escaped with :func:`html.escape`; the two inline marks
 
 Example
 -------
->>> from uncertainty.blocks import Section, Text
+>>> from uncertainty.report.blocks import Section, Text
 >>> page = to_html("A & B", [Section("s", "Part", [Text("x < `y`")])], {})
 >>> "<title>A &amp; B</title>" in page and "x &lt; <code>y</code>" in page
 True

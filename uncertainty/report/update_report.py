@@ -13,9 +13,8 @@ import arviz as az
 import numpy as np
 import xarray as xr
 
-from .files import output_directory
-from .model import HEADLINE, OUTPUTS
-from .summary import format_value
+from ..files import output_directory
+from ..summary import format_value
 from .update_plots import moved_most, prior_posterior_figure
 
 __all__ = ["intervals", "render_markdown", "update_document", "write_update_report"]
@@ -97,7 +96,7 @@ def _evidence(result) -> list[str]:
 
 def _correlations(result) -> list[str]:
     """The parent's rank correlations and the posterior's, pair by pair (none: no section)."""
-    from .refit import rank_correlations
+    from ..inference.refit import rank_correlations
 
     pairs = dict(result.priors.correlations)
     if not pairs:
@@ -121,7 +120,7 @@ def render_markdown(result, doc: dict, figure: str | None, moved: list[str]) -> 
     priors = result.priors
     assumptions = [n for n in priors if n in doc["posterior"]]
     outputs = [n for n in doc["posterior"] if n not in priors]
-    headline = [n for n in HEADLINE if n in doc["posterior"]] or outputs
+    headline = [n for n in result.model.headline if n in doc["posterior"]] or outputs
     lines = [f"# Update of `{priors.name}` ({result.method})", "",
              f"Priors: `{priors.path or priors.name}` (sha256 `{priors.sha256 or 'n/a'}`); "
              f"seed {result.seed}; new prior file: `{doc['new_priors']}`.", "",
@@ -145,7 +144,7 @@ def write_update_report(result, doc: dict, out: Path, force: bool = False) -> No
     priors = result.priors
     inputs = [n for n in priors.uncertain if n in doc["posterior"]]
     moved = moved_most(result.tree, inputs, FIGURE_COUNT)
-    units = {n: p.unit for n, p in priors.items()} | {n: q.unit for n, q in OUTPUTS.items()}
+    units = {n: priors.unit(n) for n in priors} | {n: q.unit for n, q in result.model.outputs.items()}
     with output_directory(Path(out), force=force) as staging:
         figure = None
         if moved:

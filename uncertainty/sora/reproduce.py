@@ -31,7 +31,7 @@ TOLERANCE = 0.03  # a recomputed figure within 3% of the stated one is consisten
 @cache
 def article_data() -> dict:
     """The article's inputs, arithmetic shortcuts, stated figures and output map."""
-    text = resources.files("uncertainty").joinpath("data/article.toml").read_text("utf-8")
+    text = resources.files("uncertainty.sora").joinpath("data/article.toml").read_text("utf-8")
     return tomllib.loads(text)
 
 

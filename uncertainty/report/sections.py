@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 
+from ..summary import format_value, percentile_words
 from .blocks import Bullets, Image, Section, Table, Text
-from .model import ALL_OUTPUTS, ASSUMPTIONS
-from .summary import format_value, percentile_words
 
 __all__ = [
     "MCSE_TARGET",
@@ -29,23 +28,38 @@ __all__ = [
 
 MCSE_TARGET = 0.01  # the largest relative MCSE of a headline 5%/95% quantile a report accepts
 
-SectionBuilder = Callable[[dict, Collection[str]], Section]
+SectionBuilder = Callable[[dict, Collection[str]], Section | None]  # None: nothing to say
 
 
 def _interval(pair) -> str:
     return f"{format_value(pair[0])} to {format_value(pair[1])}"
 
 
-def _label(name: str) -> str:
-    return ALL_OUTPUTS[name].label if name in ALL_OUTPUTS else name
+def _model(doc: dict) -> dict:
+    """What the summary says of its model (older summaries: the Sora model, by default)."""
+    return doc.get("model") or {"title": "Sora compute", "marks_label": "the article"}
 
 
-def _unit(name: str) -> str:
-    return ALL_OUTPUTS[name].unit if name in ALL_OUTPUTS else ""
+def _label(doc: dict, name: str) -> str:
+    return _model(doc).get("outputs", {}).get(name, {}).get("label", name)
+
+
+def _unit(doc: dict, name: str) -> str:
+    return _model(doc).get("outputs", {}).get(name, {}).get("unit", "")
+
+
+def _whose(doc: dict) -> str:
+    """Whose figures the marks are, as a possessive: "the article's"."""
+    return f"{_model(doc).get('marks_label', 'reference')}'s"
+
+
+def _marked(doc: dict) -> bool:
+    return any(doc["outputs"][name].get("article_value") is not None for name in doc["headline"])
 
 
 def report_title(doc: dict) -> str:
-    return f"Sora compute: interval report for priors `{doc['priors']['name']}`"
+    title = _model(doc).get("title") or _model(doc).get("name", "model")
+    return f"{title}: interval report for priors `{doc['priors']['name']}`"
 
 
 def _draw_kind(doc: dict) -> str:
@@ -55,49 +69,54 @@ def _draw_kind(doc: dict) -> str:
 def report_intro(doc: dict, description: str = "") -> list[Text]:
     lede = (f"Priors `{doc['priors']['name']}`" + (f": {description}. " if description else ". ")
             + f"{doc['samples']:,} {_draw_kind(doc)} draws, seed {doc['seed']}. Every number is a "
-            "distribution over the article's chain of guesses; intervals are equal-tailed "
-            "credible intervals (ETI) unless marked HDI.")
+            "distribution over the assumptions below (section 4); "
+            "intervals are equal-tailed credible intervals (ETI) unless marked HDI.")
     return [Text(lede)]
 
 
-def article_words(name: str, stats: dict) -> str:
-    """Where the article's figure falls, in plain words: "... sits at the 26th percentile"."""
-    unit = _unit(name)
+def article_words(doc: dict, name: str) -> str:
+    """Where the marked figure falls, in plain words: "... sits at the 26th percentile"."""
+    stats, unit, label = doc["outputs"][name], _unit(doc, name), _label(doc, name)
+    whose = _whose(doc)
     if stats.get("article_range"):
         low, high = (format_value(v) for v in stats["article_range"])
         p_low, p_high = (percentile_words(p) for p in stats["article_range_percentiles"])
-        return (f"The article's {low} to {high} {unit} ({_label(name)}) spans our distribution "
+        return (f"{whose.capitalize()} {low} to {high} {unit} ({label}) spans our distribution "
                 f"from the {p_low} to the {p_high}.")
     if stats.get("article_value") is None:
-        return f"The article states no figure for {_label(name)}."
-    return (f"The article's {format_value(stats['article_value'])} {unit} ({_label(name)}) sits "
+        return f"{_model(doc).get('marks_label', 'reference').capitalize()} states no figure " \
+               f"for {label}."
+    return (f"{whose.capitalize()} {format_value(stats['article_value'])} {unit} ({label}) sits "
             f"at the {percentile_words(stats['article_percentile'])} of our distribution.")
 
 
 def headline_table_block(doc: dict) -> Table:
     rows = []
+    marked = _marked(doc)
     for name in doc["headline"]:
         s = doc["outputs"][name]
-        if s["article_range"]:
-            article = _interval(s["article_range"])
-            where = " to ".join(percentile_words(p) for p in s["article_range_percentiles"])
-        else:
-            article = format_value(s["article_value"])
-            where = percentile_words(s["article_percentile"])
-        rows.append([f"{_label(name)} ({_unit(name)})", format_value(s["median"]),
-                     _interval(s["eti_50"]), _interval(s["eti_90"]), article, where])
-    return Table(["output", "median", "50% interval", "90% interval", "article",
-                  "article's percentile"], rows)
+        row = [f"{_label(doc, name)} ({_unit(doc, name)})", format_value(s["median"]),
+               _interval(s["eti_50"]), _interval(s["eti_90"])]
+        if marked and s["article_range"]:
+            row += [_interval(s["article_range"]),
+                    " to ".join(percentile_words(p) for p in s["article_range_percentiles"])]
+        elif marked:
+            row += [format_value(s["article_value"]), percentile_words(s["article_percentile"])]
+        rows.append(row)
+    whose = _model(doc).get("marks_label", "reference").removeprefix("the ")
+    marks = [whose, f"{whose}'s percentile"] if marked else []
+    return Table(["output", "median", "50% interval", "90% interval", *marks], rows)
 
 
 def headline(doc: dict, figures: Collection[str]) -> Section:
-    words = [article_words(name, doc["outputs"][name]) for name in doc["headline"]]
-    return Section("headline", "1. Headline intervals", [
-        headline_table_block(doc),
-        Bullets(words),
-        Text("A percentile is the share of our draws at or below the article's figure: at the "
-             "50th the article sits mid-distribution, near the 5th or 95th it sits in a tail."),
-    ])
+    blocks = [headline_table_block(doc)]
+    if _marked(doc):
+        label = _model(doc).get("marks_label", "reference")
+        blocks += [Bullets([article_words(doc, name) for name in doc["headline"]]),
+                   Text(f"A percentile is the share of our draws at or below {_whose(doc)} "
+                        f"figure: at the 50th {label} sits mid-distribution, near the 5th or "
+                        f"95th it sits in a tail.")]
+    return Section("headline", "1. Headline intervals", blocks)
 
 
 def distributions(doc: dict, figures: Collection[str]) -> Section:
@@ -105,11 +124,13 @@ def distributions(doc: dict, figures: Collection[str]) -> Section:
     for name in doc["headline"]:
         s = doc["outputs"][name]
         blocks.append(Image(
-            f"dist_{name}", f"Distribution of {_label(name)}",
-            f"{_label(name)}: histogram (top) and cumulative share of draws (bottom), log axis; "
+            f"dist_{name}", f"Distribution of {_label(doc, name)}",
+            f"{_label(doc, name)}: histogram (top) and cumulative share of draws (bottom); "
             f"shaded: 50% interval {_interval(s['eti_50'])} and 90% interval "
-            f"{_interval(s['eti_90'])} {_unit(name)}; green: median {format_value(s['median'])}; "
-            f"dashed: the article's figure."))
+            f"{_interval(s['eti_90'])} {_unit(doc, name)}; green: median "
+            f"{format_value(s['median'])}"
+            + (f"; dashed: {_whose(doc)} figure." if s.get("article_value") is not None
+               else ".")))
     if not any(f"dist_{name}" in figures for name in doc["headline"]):
         blocks = [Text("Figures were not drawn for this report.")]
     return Section("distributions", "2. Distributions of the headline outputs", blocks)
@@ -120,24 +141,27 @@ def _cell(value) -> str:
         return {True: "yes", False: "no", None: ""}[value]
     if isinstance(value, (int, float)):
         return format_value(float(value))
-    return f"`{value}`" if str(value) in ASSUMPTIONS else str(value)
+    return str(value)
 
 
-def _rows_table(rows: list[dict]) -> Table:
-    """Any list of flat dicts as a table (the columns of the first row, in order)."""
+def _rows_table(rows: list[dict], code: Collection[str] = ()) -> Table:
+    """Any list of flat dicts as a table (the columns of the first row, in order); values
+    in ``code`` (assumption names) as code."""
     header = list(rows[0])
-    return Table(header, [[_cell(row.get(key)) for key in header] for row in rows])
+    return Table(header, [[f"`{row[key]}`" if str(row.get(key)) in code else _cell(row.get(key))
+                           for key in header] for row in rows])
 
 
-def _tornado_table(result: dict, name: str) -> Table:
+def _tornado_table(doc: dict, result: dict, name: str) -> Table:
     rows = [[f"`{bar['assumption']}`", _interval((bar["input_low"], bar["input_high"])),
              format_value(bar["output_low"]), format_value(bar["output_high"]),
              f"x{10 ** bar['swing_log10']:.3g}"] for bar in result["bars"]]
     q_low, q_high = (percentile_words(result[k]) for k in ("low_quantile", "high_quantile"))
-    return Table(["assumption", "input, low to high", f"{_label(name)} at low",
-                  f"{_label(name)} at high", "swing"], rows,
+    return Table(["assumption", "input, low to high", f"{_label(doc, name)} at low",
+                  f"{_label(doc, name)} at high", "swing"], rows,
                  caption=f"Each assumption moved from its {q_low} to its {q_high}, the others held "
-                         f"at their medians (base {format_value(result['base'])} {_unit(name)}).")
+                         f"at their medians (base {format_value(result['base'])} "
+                         f"{_unit(doc, name)}).")
 
 
 def sensitivity(doc: dict, figures: Collection[str]) -> Section:
@@ -148,18 +172,19 @@ def sensitivity(doc: dict, figures: Collection[str]) -> Section:
             Text("Tornado chart and Sobol indices: not computed for this report.")])
     blocks = []
     for name in doc["headline"]:
-        blocks.append(Text(f"**{_label(name)}**"))
+        blocks.append(Text(f"**{_label(doc, name)}**"))
         if name in tornado:
             if f"tornado_{name}" in figures:
-                blocks.append(Image(f"tornado_{name}", f"Tornado chart of {_label(name)}"))
-            blocks.append(_tornado_table(tornado[name], name))
+                blocks.append(Image(f"tornado_{name}", f"Tornado chart of {_label(doc, name)}"))
+            blocks.append(_tornado_table(doc, tornado[name], name))
         else:
             blocks.append(Text("Tornado chart: not computed."))
         drivers = {row["output"]: row for row in doc.get("top_driver") or [] if "output" in row}
         if name in drivers and drivers[name].get("explanation"):
             blocks.append(Text(drivers[name]["explanation"]))
         if pin_down.get(name):
-            blocks += [Text("What to pin down next (Sobol indices):"), _rows_table(pin_down[name])]
+            blocks += [Text("What to pin down next (Sobol indices):"),
+                       _rows_table(pin_down[name], doc["assumptions"])]
         else:
             blocks.append(Text("What to pin down next (Sobol indices): not computed."))
     for note in ((doc.get("tornado") or {}).get("note"), (doc.get("sobol") or {}).get("note")):
@@ -171,7 +196,7 @@ def sensitivity(doc: dict, figures: Collection[str]) -> Section:
 def assumptions(doc: dict, figures: Collection[str]) -> Section:
     rows = []
     for name, row in doc["assumptions"].items():
-        unit = row["unit"] or (ASSUMPTIONS[name].unit if name in ASSUMPTIONS else "")
+        unit = row["unit"] or _model(doc).get("inputs", {}).get(name, "")
         interval = "fixed" if row["family"] == "fixed" else _interval((row["q05"], row["q95"]))
         sketch = (Image(f"prior_{name}", f"prior density of {name}", small=True)
                   if f"prior_{name}" in figures else "")
@@ -185,20 +210,10 @@ def assumptions(doc: dict, figures: Collection[str]) -> Section:
 
 
 def model_structure(doc: dict, figures: Collection[str]) -> Section:
-    """The structural choices behind the numbers: GPU, attention, demand platforms, correlations."""
+    """The structural choices behind the numbers (the model's own words for them), and the
+    rank correlations."""
     structure = doc.get("structure") or {}
-    gpu = structure.get("gpu")
-    attention = structure.get("attention", "linear")
-    lines = [
-        "GPU: " + (f"{gpu['name']} ({gpu['full_name']}), dense {gpu['precision'].upper()} peak "
-                   f"{gpu['peak_flops'] / 1e12:,.1f} TFLOP/s; {gpu['source']}" if gpu
-                   else "not named (gpu_peak_flops as given in the prior file)"),
-        f"attention: {attention}" + (" (compute linear in frames, as in the article)"
-                                     if attention == "linear" else
-                                     " (full attention: per token, seq / (6 x width) on top of the "
-                                     "linear layers)"),
-        "demand platforms: " + ", ".join(structure.get("platforms", [])),
-    ]
+    lines = list(_model(doc).get("structure_lines", []))
     pairs = structure.get("correlations") or []
     lines.append("rank correlations (Spearman, Gaussian copula; marginals unchanged): "
                  + "; ".join(f"`{p['a']}` ~ `{p['b']}` {p['spearman']:+.2f}" for p in pairs)
@@ -214,7 +229,10 @@ def reproduction_block(lines: list[dict]) -> Table:
                  flags=[not line["consistent"] for line in lines])
 
 
-def reproduction(doc: dict, figures: Collection[str]) -> Section:
+def reproduction(doc: dict, figures: Collection[str]) -> Section | None:
+    """The article's arithmetic (a model's report extra: the Sora model's), when there."""
+    if not doc.get("reproduction"):
+        return None
     bad = [line for line in doc["reproduction"] if not line["consistent"]]
     return Section("reproduction", "5. The article's arithmetic, reproduced", [
         Text("`recomputed` is the article's own arithmetic on its own inputs; `model` is this "
@@ -229,11 +247,12 @@ def _mcse_table(doc: dict) -> Table:
     rows = []
     for name in doc["headline"]:
         s = doc["outputs"][name]
-        cells = [f"{format_value(value)} ± {format_value(error)} ({100 * error / value:.2f}%)"
+        cells = [f"{format_value(value)} ± {format_value(error)}"
+                 + (f" ({100 * error / abs(value):.2f}%)" if value else "")
                  for value, error in ((s["eti_90"][0], s["mcse_q05"]), (s["median"], s["mcse_median"]),
                                       (s["eti_90"][1], s["mcse_q95"]))]
         bound = s.get("quantile_bound")
-        rows.append([_label(name), *cells, f"{s['ess']:,.0f}",
+        rows.append([_label(doc, name), *cells, f"{s['ess']:,.0f}",
                      f"{100 * bound:.2f}%" if bound is not None else "exact"])
     return Table(["output", "5% quantile", "median", "95% quantile", "ESS", "histogram bound"],
                  rows, caption="Each reported quantile ± its Monte Carlo standard error, and the "
@@ -276,7 +295,7 @@ def _stream_facts(run: dict) -> list[str]:
 
 
 def all_outputs(doc: dict, figures: Collection[str]) -> Section:
-    rows = [[f"`{name}`", _unit(name), format_value(s["mean"]), format_value(s["median"]),
+    rows = [[f"`{name}`", _unit(doc, name), format_value(s["mean"]), format_value(s["median"]),
              _interval(s["eti_50"]), _interval(s["eti_90"]), _interval(s["hdi_90"]),
              f"{s['ess']:.0f}"] for name, s in doc["outputs"].items()]
     return Section("outputs", "Appendix: every output of the model", [

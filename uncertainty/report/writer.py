@@ -19,16 +19,18 @@ import jax
 import xarray as xr
 from matplotlib.figure import Figure
 
-from . import __version__
+from .. import __version__
+from ..files import check_output_directory, output_directory
+from ..model import Model
+from ..priors import PriorSet, load_priors
+from ..sampling import CHUNK_SIZE, to_datatree
+from ..sensitivity import pin_down_next, sobol_document, top_driver_check, tornado
+from ..stream import BINS, DEFAULT_RTOL, MAX_SAMPLES, StreamResult, stream
+from ..summary import headline_mcse, summarize
 from .blocks import FIGURES_DIR, Section, table_markdown, to_markdown
 from .figures import distribution_figure, prior_sketch, to_svg
-from .files import check_output_directory, output_directory
 from .html import to_html
-from .model import ALL_OUTPUTS, HEADLINE
 from .plots import tornado_figure
-from .priors import PriorSet, load_priors
-from .reproduce import reproduction_table
-from .sampling import CHUNK_SIZE, to_datatree
 from .sections import (
     REPORT_SECTIONS,
     headline_table_block,
@@ -36,9 +38,6 @@ from .sections import (
     report_title,
     reproduction_block,
 )
-from .sensitivity import pin_down_next, sobol_document, top_driver_check, tornado
-from .stream import BINS, DEFAULT_RTOL, MAX_SAMPLES, StreamResult, stream
-from .summary import article_figures, headline_mcse, summarize_stream
 
 # Base points of the report's Sobol indices. Compilation, not the 139k model runs, is most of
 # their ~3 s of CPU; at 2^13 the headline indices' 95% intervals are about +-0.01 wide
@@ -78,37 +77,45 @@ def _assumption_rows(priors: PriorSet) -> dict:
 
 
 def _structure(priors: PriorSet) -> dict:
-    """The model's structural choices: the GPU, attention, demand platforms, correlations."""
+    """The model's structural choices (what its file reader found) and the correlations."""
     return {
-        "gpu": priors.gpu.as_dict() if priors.gpu else None,
-        "attention": priors.attention,
-        "platforms": list(priors.platforms),
+        **priors.structure,
         "correlations": [{"a": a, "b": b, "spearman": rho}
                          for (a, b), rho in priors.correlations.items()],
     }
 
 
+def _model_facts(priors: PriorSet, model: Model) -> dict:
+    """The model's name, outputs' units and labels, and its structure in words (for reading the
+    summary without the model's code)."""
+    return {**model.describe(), "inputs": {name: priors.unit(name) for name in priors},
+            "structure_lines": model.structure_lines(priors.structure, priors)}
+
+
 def summary_document(priors: PriorSet, result: StreamResult, wall_seconds: float,
-                     command: list[str]) -> dict:
+                     command: list[str], sensitivity: bool = True) -> dict:
     """Everything in ``summary.json``: enough on its own to repeat the run.
 
-    ``result`` is the streamed run (:func:`uncertainty.stream.stream`); ``command`` repeats it."""
-    stats = summarize_stream(result)
-    error = float(result.relative_mcse(HEADLINE))
+    ``result`` is the streamed run (:func:`uncertainty.stream.stream`); ``command`` repeats it.
+    ``sensitivity=False`` skips the tornado and Sobol indices (the report says so)."""
+    model = result.model
+    stats = summarize(result)
+    error = float(result.relative_mcse(model.headline))
     return {
         "priors": {"name": priors.name, "path": priors.path, "sha256": priors.sha256},
         "seed": result.seed,
         "samples": result.n,
         "command": command,
         "structure": _structure(priors),
-        "headline": list(HEADLINE),
+        "headline": list(model.headline),
         "outputs": stats,
-        "headline_max_relative_mcse_q05_q95": headline_mcse(stats),
+        "headline_max_relative_mcse_q05_q95": headline_mcse(stats, model.headline),
         "headline_max_relative_mcse": error,
         "assumptions": _assumption_rows(priors),
-        "reproduction": reproduction_table(),
-        **_sensitivity(priors, result.seed),
+        **model.report_extras(),
+        **(_sensitivity(priors, model, result.seed) if sensitivity else {}),
         "run": _run_facts(result, error, wall_seconds),
+        "model": _model_facts(priors, model),
     }
 
 
@@ -131,20 +138,24 @@ def _run_facts(result: StreamResult, error: float, wall_seconds: float) -> dict:
     }
 
 
-def _sensitivity(priors: PriorSet, seed: int) -> dict:
+def _sensitivity(priors: PriorSet, model: Model, seed: int) -> dict:
     """Tornado swings and Sobol indices of the headline outputs, whether they name the same top
     driver, and what to pin down next."""
-    swings = tornado(priors, outputs=HEADLINE, model=priors.model)
-    indices = sobol_document(priors, n_base=REPORT_SOBOL_N, seed=seed, outputs=HEADLINE,
-                             model=priors.model)
+    headline = model.headline
+    swings = tornado(priors, outputs=headline, model=model)
+    scale = "log" if all(swings["outputs"][name]["base"] > 0 for name in headline) else "linear"
+    indices = sobol_document(priors, n_base=REPORT_SOBOL_N, seed=seed, outputs=headline,
+                             model=model, scale=scale)
     if priors.correlations:
         indices["note"] = ("The priors are correlated; these Sobol indices are computed as if the "
                            "assumptions were independent (same marginals), so they measure "
                            "sensitivity under independence and do not split the variance of the "
                            "correlated joint prior.")
     return {"tornado": swings, "sobol": indices,
-            "top_driver": [top_driver_check(swings, indices, name) for name in HEADLINE],
-            "pin_down_next": {name: pin_down_next(indices, name) for name in HEADLINE}}
+            "top_driver": [top_driver_check(swings, indices, name, model.label(name))
+                           for name in headline],
+            "pin_down_next": {name: pin_down_next(indices, name, model.label(name))
+                              for name in headline}}
 
 
 def headline_table(doc: dict) -> str:
@@ -158,7 +169,8 @@ def reproduction_markdown(lines: list[dict]) -> str:
 
 
 def _sections(doc: dict, figures: Collection[str]) -> list[Section]:
-    return [build(doc, figures) for build in REPORT_SECTIONS]
+    sections = (build(doc, figures) for build in REPORT_SECTIONS)
+    return [section for section in sections if section is not None]
 
 
 def render_markdown(doc: dict, description: str = "", figures: Collection[str] = ()) -> str:
@@ -174,9 +186,9 @@ def render_html(doc: dict, description: str = "", svgs: Mapping[str, str] | None
 
 def report_figures(doc: dict, tree: xr.DataTree) -> dict[str, Figure]:
     """Figure name -> Figure: a distribution per headline output, a sketch per assumption."""
-    draws = tree["prior"]
+    draws, outputs = tree["prior"], doc["model"]["outputs"]
     figures = {f"dist_{name}": distribution_figure(draws[name].values, doc["outputs"][name],
-                                                   ALL_OUTPUTS[name].label, ALL_OUTPUTS[name].unit)
+                                                   outputs[name]["label"], outputs[name]["unit"])
                for name in doc["headline"]}
     for name, row in doc["assumptions"].items():
         figures[f"prior_{name}"] = prior_sketch(draws[name].values, fixed=row["family"] == "fixed")
@@ -196,35 +208,42 @@ def write_figures(staging: Path, figures: Mapping[str, Figure]) -> dict[str, str
 
 
 def repeat_command(priors: PriorSet, seed: int, samples: int | None, rtol: float | None,
-                   sampler: str, gpu: str | None) -> list[str]:
+                   sampler: str, gpu: str | None, model: str | None = None,
+                   sensitivity: bool = True) -> list[str]:
     """The command line that repeats a report run."""
     size = ["--samples", str(samples)] if samples else ["--rtol", str(rtol)]
     return (["sora-uq", "report", "--priors", str(priors.path), *size, "--seed", str(seed)]
-            + (["--sampler", sampler] if sampler != "mc" else []) + (["--gpu", gpu] if gpu else []))
+            + (["--sampler", sampler] if sampler != "mc" else []) + (["--gpu", gpu] if gpu else [])
+            + (["--model", model] if model else [])
+            + ([] if sensitivity else ["--no-sensitivity"]))
 
 
 def run_report(priors_path: str, out: Path, samples: int | None, seed: int, force: bool = False,
                gpu: str | None = None, rtol: float | None = DEFAULT_RTOL, sampler: str = "mc",
-               max_samples: int = MAX_SAMPLES, progress=None, write: bool = True) -> dict:
+               max_samples: int = MAX_SAMPLES, progress=None, write: bool = True,
+               model: str | Model | None = None, sensitivity: bool = True) -> dict:
     """Load priors, draw (a fixed ``samples``, or until the headline quantiles' relative MCSE is
     at most ``rtol``), summarise and write the report directory; return the summary.
 
-    ``gpu`` (``NAME`` or ``NAME:fp8``) replaces the file's GPU by a catalogue entry.
-    ``progress`` is called as draws accumulate (see :func:`uncertainty.stream.stream`); with
-    ``write=False`` (the other processes of a multi-host run) nothing is written."""
+    ``model`` (a :class:`Model` or ``FILE.py:NAME``) replaces the prior file's model. ``gpu``
+    (``NAME`` or ``NAME:fp8``) replaces the file's GPU by a catalogue entry (Sora model).
+    ``sensitivity=False`` skips the tornado and Sobol step. ``progress`` is called as draws
+    accumulate (see :func:`uncertainty.stream.stream`); with ``write=False`` (the other
+    processes of a multi-host run) nothing is written."""
     started = time.perf_counter()
-    priors = load_priors(priors_path, gpu=gpu)
+    priors = load_priors(priors_path, model=model, gpu=gpu)
     if write:
         check_output_directory(out, force)  # refuse before the work, not after
     try:
         result = stream(priors, seed=seed, n=samples, rtol=rtol, max_n=max_samples,
-                        sampler=sampler, figures=article_figures(), progress=progress)
+                        sampler=sampler, progress=progress)
     finally:
         getattr(progress, "close", lambda: None)()
-    tree = to_datatree(result.kept, priors, seed=seed, seconds=result.seconds,
+    tree = to_datatree(result.kept, priors, result.model, seed=seed, seconds=result.seconds,
                        total=result.n, sampler=result.sampler)
-    command = repeat_command(priors, seed, samples, rtol, sampler, gpu)
-    doc = summary_document(priors, result, time.perf_counter() - started, command)
+    command = repeat_command(priors, seed, samples, rtol, sampler, gpu,
+                             model if isinstance(model, str) else None, sensitivity)
+    doc = summary_document(priors, result, time.perf_counter() - started, command, sensitivity)
     if not write:
         return doc
     figures = report_figures(doc, tree)

@@ -28,7 +28,7 @@ samples the copula, so the weights (the likelihood alone) are right with correla
 Example
 -------
 >>> from uncertainty import priors_from_dict
->>> from uncertainty.evidence import evidence_from_dict
+>>> from uncertainty.inference.evidence import evidence_from_dict
 >>> priors = priors_from_dict({"x": {"dist": "lognormal", "median": 1.0, "sigma": 1.0,
 ...                                   "source": "test"}})
 >>> ev = evidence_from_dict({"observation": [{"quantity": "y", "value": 2.0, "noise": "lognormal",
@@ -57,13 +57,14 @@ import xarray as xr
 from numpyro.distributions import constraints
 from numpyro.infer import MCMC, NUTS, init_to_median
 
-from . import __version__
-from .copula import Copula, scores_to_uniforms
-from .errors import UserError
+from .. import __version__
+from ..copula import Copula, scores_to_uniforms
+from ..errors import UserError
+from ..families import Family
+from ..model import Model, as_model
+from ..priors import PriorSet
+from ..sampling import simulate
 from .evidence import EvidenceSet, Observation
-from .families import Family
-from .priors import PriorSet
-from .sampling import simulate
 
 __all__ = [
     "METHODS",
@@ -86,7 +87,6 @@ IMPORTANCE_OVERSAMPLING = 50
 COPULA_LOG_PRIOR = "gaussian_copula"
 PRIOR_DRAWS = 20_000  # the "prior" group: enough for 3-digit medians and 90% intervals
 
-Model = Callable[[dict], dict]
 
 
 def _link(support: tuple[float, float]) -> str:
@@ -357,14 +357,14 @@ class UpdateResult:
     evidence: tuple[EvidenceSet, ...]
     seed: int
     diagnostics: dict
+    model: Model
     discrete_posterior: dict = field(default_factory=dict)  # name -> {value: probability}
     sensitivity: list = field(default_factory=list)  # psense rows
     warnings: list = field(default_factory=list)
 
 
 def _check(priors: PriorSet, evidence: Sequence[EvidenceSet], model: Model) -> tuple:
-    probe = {name: jnp.float32(p.dist.quantile(0.5)) for name, p in priors.items()}
-    known = set(priors) | set(model(probe))
+    known = set(priors) | set(model.outputs)
     observations = []
     for ev in evidence:
         for i, obs in enumerate(ev.observations):
@@ -383,7 +383,7 @@ def _check(priors: PriorSet, evidence: Sequence[EvidenceSet], model: Model) -> t
 
 def update(priors: PriorSet, evidence: Sequence[EvidenceSet], *, method: str = "nuts",
            seed: int = 0, samples: int = 1000, chains: int = 4, warmup: int | None = None,
-           model: Model | None = None) -> UpdateResult:
+           model: Model | Callable | None = None) -> UpdateResult:
     """Posterior of every assumption and output given the evidence.
 
     Parameters
@@ -398,8 +398,8 @@ def update(priors: PriorSet, evidence: Sequence[EvidenceSet], *, method: str = "
         prior draws, resampled to ``chains * samples`` posterior draws.
     seed : int
         Seed of the base ``jax.random.key``; the same seed gives the same numbers.
-    model : callable
-        The one-draw model; the same function ``simulate`` uses.
+    model : Model or callable, optional
+        The one-draw model, the same ``simulate`` uses; by default the priors' own.
 
     Returns
     -------
@@ -407,15 +407,16 @@ def update(priors: PriorSet, evidence: Sequence[EvidenceSet], *, method: str = "
         ``tree`` has groups ``prior``, ``posterior``, ``observed_data``, ``log_likelihood``
         and ``log_prior``, dims ``("chain", "draw")``.
     """
-    if model is None:  # the prior set's own model: attention, platforms and costs included
-        model = priors.model
+    model = as_model(model, priors.model)
     _check_copula(priors)
     if method not in METHODS:
         raise UserError(f"unknown method '{method}' (known: {', '.join(METHODS)})")
     observations = _check(priors, evidence, model)
     spec = _spec(priors, observations, model)
     started = time.perf_counter()
-    key_prior, key_fit, key_discrete = jax.random.split(jax.random.key(seed), 3)
+    # Three keys, the first unused since the prior draws took the seed itself: splitting in
+    # two would change every published posterior of a seed.
+    _, key_fit, key_discrete = jax.random.split(jax.random.key(seed), 3)
     if method == "nuts":
         continuous, diagnostics = _run_nuts(spec, key_fit, samples, chains, warmup or samples)
     else:
@@ -431,7 +432,7 @@ def update(priors: PriorSet, evidence: Sequence[EvidenceSet], *, method: str = "
                                     "creation_library_version": __version__})
     if method == "nuts":
         diagnostics.update(_mcmc_diagnostics(tree, priors))
-    result = UpdateResult(tree, method, priors, tuple(evidence), seed, diagnostics,
+    result = UpdateResult(tree, method, priors, tuple(evidence), seed, diagnostics, model,
                           discrete_posterior)
     result.sensitivity = _sensitivity(tree, priors)
     result.warnings = _warnings(result)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from .summary import format_value
+from ..summary import format_value
 
 __all__ = ["tornado_figure"]
 

@@ -12,6 +12,7 @@ Examples
   $ sora-uq priors show article
   $ sora-uq tornado --priors article --output fleet_gpus --out reports/article-tornado
   $ sora-uq sobol --priors article --n 16384 --scale log --json
+  $ sora-uq report --priors priors/mine.toml --model my_model.py:MODEL
 
   $ sora-uq update --priors article --evidence priors/evidence/*.toml --out priors/article-updated.toml
 """
@@ -25,9 +26,9 @@ import sys
 import time
 from pathlib import Path
 
-from . import __version__, interrupt
-from .defaults import DEFAULT_RTOL, DEFAULT_SAMPLES, MAX_SAMPLES
-from .errors import UserError
+from .. import __version__, interrupt
+from ..defaults import DEFAULT_RTOL, DEFAULT_SAMPLES, MAX_SAMPLES
+from ..errors import UserError
 
 EXIT_BAD_INPUT = 2
 
@@ -60,8 +61,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def cmd_reproduce(args) -> int:
-    from .report import reproduction_markdown
-    from .reproduce import reproduction_table
+    from ..report.writer import reproduction_markdown
+    from ..sora.reproduce import reproduction_table
 
     lines = reproduction_table()
     print(json.dumps({"lines": lines}, indent=1) if args.json else reproduction_markdown(lines))
@@ -69,21 +70,22 @@ def cmd_reproduce(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from .distributed import initialize
-    from .priors import resolve_priors_path
+    from ..distributed import initialize
+    from ..priors import resolve_priors_path
 
     if args.samples is not None and args.rtol is not None:
         raise UserError("give --samples (a fixed number of draws) or --rtol (draw until the "
                         "error is small enough), not both")
     joined = initialize(args.coordinator, args.num_processes, args.process_id)
-    from .report import headline_table, run_report
+    from ..report.writer import headline_table, run_report
 
     path = resolve_priors_path(args.priors)
-    out = Path(args.out) if args.out else Path("reports") / _report_name(path, args.gpu)
+    out = Path(args.out) if args.out else Path("reports") / _report_name(path, args.gpu, args.model)
     rtol = args.rtol if args.rtol is not None else DEFAULT_RTOL
     doc = run_report(str(path), out, samples=args.samples, seed=args.seed, force=args.force,
                      gpu=args.gpu, rtol=rtol, sampler=args.sampler, max_samples=args.max_samples,
-                     progress=Progress(show=not args.quiet), write=_writes(joined))
+                     progress=Progress(show=not args.quiet), write=_writes(joined),
+                     model=args.model, sensitivity=not args.no_sensitivity)
     if not _writes(joined):
         return 0
     if args.json:
@@ -136,16 +138,26 @@ class Progress:
 
 
 def cmd_compare(args) -> int:
-    from .compare import run_compare
+    from ..report.compare import run_compare
 
     out = Path(args.out) if args.out else Path("reports") / "compare"
-    doc = run_compare(args.priors or [], out, samples=args.samples, seed=args.seed, force=args.force)
+    doc = run_compare(args.priors or [], out, samples=args.samples, seed=args.seed, force=args.force,
+                      model=args.model)
     if args.json:
         print(json.dumps(doc, indent=1))
     else:
         names = ", ".join(s["name"] for s in doc["scenarios"])
         print(f"compared {names}\nwrote {out}/ (compare.html, compare.md, compare.json, figures/)")
     return 0
+
+
+MODEL_HELP = ("the model to run: FILE.py:NAME or package.module:NAME, naming an uncertainty.Model "
+              "(Python code: loading it runs it). Default: the prior file's [meta] model, else "
+              "the Sora model")
+
+
+def _add_model_option(parser) -> None:
+    parser.add_argument("--model", metavar="FILE.py:NAME", help=MODEL_HELP)
 
 
 def _add_run_options(parser, draws: str, out: str, json_file: str,
@@ -195,41 +207,43 @@ def _add_compare(commands) -> None:
     compare = commands.add_parser("compare", help="the headline outputs under several prior files")
     compare.add_argument("--priors", action="append", metavar="PATH|NAME",
                          help="a prior file or name; give it two or more times")
+    _add_model_option(compare)
     _add_run_options(compare, draws="Monte Carlo draws per prior set", out="reports/compare",
                      json_file="compare.json")
     compare.set_defaults(func=cmd_compare)
 
 
-def _priors_name(path: Path) -> str:
-    from .priors import load_priors
+def _priors_name(path: Path, model: str | None) -> str:
+    from ..priors import load_priors
 
-    return load_priors(path).name
+    return load_priors(path, model=model).name
 
 
-def _report_name(path: Path, gpu: str | None) -> str:
+def _report_name(path: Path, gpu: str | None, model: str | None = None) -> str:
     """reports/<priors name>, or <priors name>-<gpu> when --gpu overrides the file's GPU."""
-    from .hardware import lookup_gpu
+    from ..sora.hardware import lookup_gpu
 
     if gpu is None:
-        return _priors_name(path)
+        return _priors_name(path, model)
     chosen = lookup_gpu(gpu)
     suffix = chosen.name.lower() + ("-fp8" if chosen.precision == "fp8" else "")
-    return f"{_priors_name(path)}-{suffix}"
+    return f"{_priors_name(path, model)}-{suffix}"
 
 
 def cmd_priors_validate(args) -> int:
-    from .priors import load_priors
+    from ..priors import load_priors
 
-    priors = load_priors(args.path)
-    print(f"{priors.path}: ok ({len(priors)} assumptions, {len(priors.uncertain)} uncertain)")
+    priors = load_priors(args.path, model=args.model)
+    print(f"{priors.path}: ok ({len(priors)} assumptions, {len(priors.uncertain)} uncertain; "
+          f"model '{priors.model.name}')")
     return 0
 
 
 def cmd_priors_show(args) -> int:
-    from .priors import load_priors
-    from .summary import format_value
+    from ..priors import load_priors
+    from ..summary import format_value
 
-    priors = load_priors(args.path)
+    priors = load_priors(args.path, model=args.model)
     print(f"# {priors.name}: {priors.description}\n")
     print("| assumption | distribution | median | 90% interval | unit | source |")
     print("|---|---|---|---|---|---|")
@@ -238,18 +252,17 @@ def cmd_priors_show(args) -> int:
         interval = "fixed" if prior.is_fixed else (
             f"{format_value(d.quantile(0.05))} to {format_value(d.quantile(0.95))}")
         print(f"| {name} | {d.describe()} | {format_value(d.quantile(0.5))} | {interval} "
-              f"| {prior.unit} | {prior.source} |")
+              f"| {priors.unit(name)} | {prior.source} |")
     _print_structure(priors)
     return 0
 
 
 def _print_structure(priors) -> None:
-    """GPU, attention, platforms and rank correlations under the `priors show` table."""
-    gpu = priors.gpu.label if priors.gpu else "not named (gpu_peak_flops as given)"
-    attention = priors.attention
-    if attention == "quadratic" and "model_width" not in priors:
-        attention += " (width from the rule 1152 x param_ratio^(1/3); no model_width prior)"
-    print(f"\nGPU: {gpu}\nattention: {attention}\nplatforms: {', '.join(priors.platforms)}")
+    """The model, its structure (the Sora model: GPU, attention, platforms) and the rank
+    correlations, under the `priors show` table."""
+    print(f"\nmodel: {priors.model.name}; outputs: {', '.join(priors.model.outputs)}")
+    for line in priors.model.structure_lines(priors.structure, priors):
+        print(line)
     if priors.correlations:
         print("rank correlations (Spearman): " + "; ".join(
             f"{a} ~ {b} {rho:+.2f}" for (a, b), rho in priors.correlations.items()))
@@ -284,35 +297,33 @@ def _sobol_n(text: str) -> int:
     return value
 
 
-def _chosen_outputs(option: str) -> list[str]:
-    from .model import OUTPUTS
-
+def _chosen_outputs(option: str, model) -> list[str]:
+    """--output: one output of the model, or all of them."""
     if option == "all":
-        return list(OUTPUTS)
-    if option not in OUTPUTS:
-        raise UserError(f"--output: unknown output '{option}' (known: {', '.join(OUTPUTS)}, or all)")
+        return list(model.outputs)
+    if option not in model.outputs:
+        raise UserError(f"--output: unknown output '{option}' of the model '{model.name}' "
+                        f"(known: {', '.join(model.outputs)}, or all)")
     return [option]
 
 
 def cmd_tornado(args) -> int:
-    from .files import check_output_directory, output_directory
-    from .model import ASSUMPTIONS, OUTPUTS
-    from .plots import tornado_figure
-    from .priors import load_priors, resolve_priors_path
-    from .sensitivity import tornado
+    from ..files import check_output_directory, output_directory
+    from ..priors import load_priors, resolve_priors_path
+    from ..report.plots import tornado_figure
+    from ..sensitivity import tornado
 
-    outputs = _chosen_outputs(args.output)
     if args.low >= args.high:
         raise UserError(f"--low {args.low} must be below --high {args.high}")
-    priors = load_priors(resolve_priors_path(args.priors))
+    priors = load_priors(resolve_priors_path(args.priors), model=args.model)
+    outputs = _chosen_outputs(args.output, priors.model)
     out = Path(args.out) if args.out else Path("reports") / f"{priors.name}-tornado"
     check_output_directory(out, args.force)
-    result = tornado(priors, low=args.low, high=args.high, outputs=outputs, model=priors.model)
+    result = tornado(priors, low=args.low, high=args.high, outputs=outputs)
     result = {"priors": {"name": priors.name, "path": priors.path, "sha256": priors.sha256},
               **result}
-    units = {**{k: q.unit for k, q in ASSUMPTIONS.items()},
-             **{k: p.unit for k, p in priors.items() if p.unit},
-             **{k: q.unit for k, q in OUTPUTS.items()}}
+    units = {**{name: priors.unit(name) for name in priors},
+             **{name: q.unit for name, q in priors.model.outputs.items()}}
     with output_directory(out, args.force) as staging:
         for name, entry in result["outputs"].items():
             fig = tornado_figure(entry, name, units)
@@ -331,13 +342,17 @@ def cmd_tornado(args) -> int:
 
 
 def cmd_sobol(args) -> int:
-    from .priors import load_priors, resolve_priors_path
-    from .sensitivity import sobol_document
+    from ..priors import load_priors, resolve_priors_path
+    from ..sensitivity import sobol_document
 
-    outputs = _chosen_outputs(args.output)
-    priors = load_priors(resolve_priors_path(args.priors))
-    doc = sobol_document(priors, n_base=args.n, seed=args.seed, scale=args.scale, outputs=outputs,
-                         model=priors.model)
+    priors = load_priors(resolve_priors_path(args.priors), model=args.model)
+    outputs = _chosen_outputs(args.output, priors.model)
+    try:
+        doc = sobol_document(priors, n_base=args.n, seed=args.seed, scale=args.scale,
+                             outputs=outputs)
+    except ValueError as err:  # an output that log scale cannot take (zero or negative)
+        raise UserError(f"sobol: {err}; use --scale linear for outputs that are not all > 0") \
+            from None
     doc = {"priors": {"name": priors.name, "path": priors.path, "sha256": priors.sha256}, **doc}
     if args.json:
         print(json.dumps(doc, indent=1))
@@ -355,6 +370,7 @@ def cmd_sobol(args) -> int:
 def _add_sensitivity_commands(commands) -> None:
     tornado = commands.add_parser("tornado", help="one-at-a-time tornado charts and data")
     tornado.add_argument("--priors", default="article", help="prior file path or name (default: article)")
+    _add_model_option(tornado)
     tornado.add_argument("--output", default="all", help="an output name, or all (default)")
     tornado.add_argument("--low", type=_quantile, default=0.05, help="low quantile (default 0.05)")
     tornado.add_argument("--high", type=_quantile, default=0.95, help="high quantile (default 0.95)")
@@ -366,6 +382,7 @@ def _add_sensitivity_commands(commands) -> None:
 
     sobol = commands.add_parser("sobol", help="first- and total-order Sobol indices")
     sobol.add_argument("--priors", default="article", help="prior file path or name (default: article)")
+    _add_model_option(sobol)
     sobol.add_argument("--output", default="all", help="an output name, or all (default)")
     sobol.add_argument("--n", type=_sobol_n, default=2**14,
                        help="base sample size, a power of 2 (default 16384 = 2^14)")
@@ -379,12 +396,12 @@ def cmd_update(args) -> int:
     """Update priors with evidence; write the new prior file (never overwriting) and a report."""
     import tempfile
 
-    from .evidence import load_evidence
-    from .files import check_output_directory, write_new_file
-    from .priors import load_priors
-    from .refit import canonical_order, dumps_toml, new_prior_document
-    from .update import update
-    from .update_report import update_document, write_update_report
+    from ..files import check_output_directory, write_new_file
+    from ..inference.evidence import load_evidence, quantities_of
+    from ..inference.refit import dumps_toml, new_prior_document
+    from ..inference.update import update
+    from ..priors import load_priors
+    from ..report.update_report import update_document, write_update_report
 
     out = Path(args.out)
     if out.exists():  # refuse before the work, not after it
@@ -393,18 +410,18 @@ def cmd_update(args) -> int:
         raise UserError(f"{out}: --out must name a new .toml prior file")
     if args.report:
         check_output_directory(Path(args.report))
-    priors = load_priors(args.priors)
-    evidence = [load_evidence(path) for path in args.evidence]
+    priors = load_priors(args.priors, model=args.model)
+    evidence = [load_evidence(path, quantities_of(priors)) for path in args.evidence]
     result = update(priors, evidence, method=args.method, seed=args.seed, samples=args.samples)
     for warning in result.warnings:
         print(f"sora-uq: WARNING: {warning}", file=sys.stderr)
-    document = canonical_order(new_prior_document(result, name=out.stem))
+    document = new_prior_document(result, name=out.stem, folder=out.parent)
     text = dumps_toml(document, header=f"Written by sora-uq update from {priors.path}; "
                       "see [provenance].")
     with tempfile.TemporaryDirectory() as scratch:  # the new file must load before it exists
         check = Path(scratch) / out.name
         check.write_text(text, "utf-8")
-        load_priors(check)
+        load_priors(check, model=args.model)
     doc = update_document(result, out)
     if args.report:
         write_update_report(result, doc, Path(args.report))
@@ -412,16 +429,15 @@ def cmd_update(args) -> int:
     if args.json:
         print(json.dumps(doc, indent=1))
     else:
-        _print_update(doc, out, args.report)
+        _print_update(doc, out, args.report, result.model.headline)
     return 0
 
 
-def _print_update(doc: dict, out: Path, report: str | None) -> None:
-    from .model import HEADLINE
-    from .summary import format_value
+def _print_update(doc: dict, out: Path, report: str | None, headline) -> None:
+    from ..summary import format_value
 
     print("| output | prior median (90%) | posterior median (90%) |\n|---|---|---|")
-    for name in HEADLINE:
+    for name in headline:
         cells = [f"{format_value(doc[g][name]['median'])} ({format_value(doc[g][name]['eti_90'][0])}"
                  f" to {format_value(doc[g][name]['eti_90'][1])})" for g in ("prior", "posterior")]
         print(f"| {name} | {cells[0]} | {cells[1]} |")
@@ -433,6 +449,7 @@ def _print_update(doc: dict, out: Path, report: str | None) -> None:
 def _add_update(commands) -> None:
     update = commands.add_parser("update", help="update priors with evidence; write a new prior file")
     update.add_argument("--priors", required=True, help="prior file path or name")
+    _add_model_option(update)
     update.add_argument("--evidence", required=True, nargs="+", metavar="FILE",
                         help="evidence files (TOML, see README)")
     update.add_argument("--out", required=True, help="the new prior file (must not exist)")
@@ -459,6 +476,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser("report", help="simulate and write an interval report")
     report.add_argument("--priors", default="article", help="prior file path or name (default: article)")
+    _add_model_option(report)
+    report.add_argument("--no-sensitivity", action="store_true",
+                        help="skip the tornado and Sobol step (the report says so)")
     _add_run_options(report, draws="a fixed number of draws", out="reports/<priors name>",
                      json_file="summary.json", samples_default="as many as --rtol needs")
     report.add_argument("--gpu", metavar="NAME", help="GPU from the catalogue (H100, H200, B200, "
@@ -473,9 +493,11 @@ def build_parser() -> argparse.ArgumentParser:
                                             parser_class=_Parser, required=True)
     validate = priors_commands.add_parser("validate", help="check a prior file")
     validate.add_argument("path")
+    _add_model_option(validate)
     validate.set_defaults(func=cmd_priors_validate)
     show = priors_commands.add_parser("show", help="table of assumptions, intervals and sources")
     show.add_argument("path")
+    _add_model_option(show)
     show.set_defaults(func=cmd_priors_show)
     _add_sensitivity_commands(commands)
 

@@ -1,0 +1,91 @@
+"""Sensitivity a reader can act on: "what to pin down next" and whether two methods agree.
+
+:func:`pin_down_next` ranks assumptions by their first-order Sobol index (the expected share of
+variance that knowing each exactly would remove), each with a sentence; :func:`top_driver_check`
+says whether the tornado and the Sobol total index name the same top driver, and if not, why.
+``label`` is the output's readable name (the model's ``label(output)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+__all__ = ["pin_down_next", "top_driver_check"]
+
+
+def _indices_of(sobol_result: Mapping) -> tuple[Mapping, str | None]:
+    """Accept either the bare indices or the document with ``scale`` and ``outputs``."""
+    if "outputs" in sobol_result and "scale" in sobol_result:
+        return sobol_result["outputs"], sobol_result["scale"]
+    return sobol_result, None
+
+
+def _variance_words(label: str, scale: str | None) -> str:
+    if scale == "log":
+        return f"the variance of log({label})"
+    if scale == "linear":
+        return f"the variance of {label}"
+    return f"the variance of {label} (on the scale the indices were computed)"
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.0f}%" if abs(value) >= 0.01 else f"{100 * value:.1f}%"
+
+
+def pin_down_next(sobol_result: Mapping, output: str, label: str | None = None) -> list[dict]:
+    """Assumptions ranked by the share of (log-)variance that knowing each exactly would remove.
+
+    That expected share is exactly the first-order index S1. Each row carries a sentence.
+    ``sobol_result`` is :func:`sobol_indices`' result or :func:`sobol_document`'s.
+    """
+    indices, scale = _indices_of(sobol_result)
+    if output not in indices:
+        raise ValueError(f"no Sobol indices for output '{output}'")
+    ranked = sorted(indices[output].items(), key=lambda item: -item[1]["S1"])
+    what = _variance_words(label or output, scale)
+    rows = []
+    for rank, (name, ix) in enumerate(ranked, start=1):
+        lo, hi = ix["S1_ci"]
+        if ix["S1"] < 0.01:
+            sentence = (f"Knowing `{name}` exactly would remove almost none (under 1%) of {what}.")
+        else:
+            sentence = (f"Knowing `{name}` exactly would remove about {_pct(ix['S1'])} "
+                        f"(95% interval {_pct(lo)} to {_pct(hi)}) of {what}.")
+        if ix["ST"] - ix["S1"] > 0.05:
+            sentence += (f" Through interactions it touches {_pct(ix['ST'])} in all (total "
+                         "index), so pinning it down together with its partners gains more.")
+        rows.append({"rank": rank, "assumption": name, "S1": ix["S1"], "S1_ci": ix["S1_ci"],
+                     "ST": ix["ST"], "ST_ci": ix["ST_ci"], "sentence": sentence})
+    return rows
+
+
+def top_driver_check(tornado_result: Mapping, sobol_result: Mapping, output: str,
+                     label: str | None = None) -> dict:
+    """Do the tornado and the Sobol total index name the same top driver? If not, say why."""
+    indices, _ = _indices_of(sobol_result)
+    bars = tornado_result["outputs"][output]["bars"]
+    swing = {b["assumption"]: (b["swing_log10"] or 0.0) for b in bars}
+    by_total = sorted(indices[output].items(), key=lambda item: -item[1]["ST"])
+    tornado_top, sobol_top = bars[0]["assumption"], by_total[0][0]
+    if tornado_top == sobol_top:
+        explanation = (f"The tornado and the Sobol total index both name `{tornado_top}` as the "
+                       f"top driver of {label or output}.")
+        return {"output": output, "tornado_top": tornado_top, "sobol_top": sobol_top,
+                "agree": True, "explanation": explanation}
+    t_ix, s_ix = indices[output][tornado_top], indices[output][sobol_top]
+    overlap = t_ix["ST_ci"][1] >= s_ix["ST_ci"][0]
+    reasons = [
+        f"The tornado ranks `{tornado_top}` first (swing {swing[tornado_top]:.2f} decades, "
+        f"ST {t_ix['ST']:.2f}) but the Sobol total index ranks `{sobol_top}` first "
+        f"(ST {s_ix['ST']:.2f}, swing {swing.get(sobol_top, 0.0):.2f} decades).",
+        "A swing looks only at two quantiles of one assumption with the others at their "
+        "medians; the total index weighs the whole distribution, tails included, averaged over "
+        "every other assumption.",
+    ]
+    if max(t_ix["ST"] - t_ix["S1"], s_ix["ST"] - s_ix["S1"]) > 0.05:
+        reasons.append("Interactions matter here (ST exceeds S1 by more than 0.05), and a "
+                       "one-at-a-time swing cannot see them.")
+    if overlap:
+        reasons.append("The two total indices' 95% intervals overlap: statistically a tie.")
+    return {"output": output, "tornado_top": tornado_top, "sobol_top": sobol_top,
+            "agree": False, "explanation": " ".join(reasons)}
