@@ -14,6 +14,7 @@ help:
 	@echo "make report   write the default interval report to reports/article/"
 	@echo "make test     run the test suite"
 	@echo "make bench    run the benchmarks (writes benchmarks/RESULTS.md)"
+	@echo "make lint     ruff check (imports, bugbear, pyupgrade)"
 
 venv: $(STAMP)
 
@@ -35,7 +36,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/python -m pip install --quiet ruff && $(BIN)/ruff check uncertainty tests
+	$(BIN)/ruff check uncertainty tests benchmarks examples
 
 clean:
 	rm -rf $(VENV) .pytest_cache

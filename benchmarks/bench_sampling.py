@@ -29,14 +29,14 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from uncertainty import load_priors, simulate
 from uncertainty import model as model_module
 from uncertainty.sora.model import HEADLINE
 from uncertainty.stream import DEFAULT_RTOL, QUANTILES, stream
 
+ROOT = Path(__file__).resolve().parent.parent
 SIZES = (10**5, 10**6, 10**7)
 REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
 STREAM_N = int(float(os.environ.get("BENCH_STREAM_N", "1e9")))
@@ -117,7 +117,8 @@ def squigglepy_draws(n: int) -> None:
             dists[name] = sq.pert(d.low, d.mode, d.high)
         elif d.name == "discrete":
             total = sum(d.weights)
-            dists[name] = sq.discrete({v: w / total for v, w in zip(d.values, d.weights)})
+            dists[name] = sq.discrete({v: w / total
+                                       for v, w in zip(d.values, d.weights, strict=True)})
     with numpy_model() as model:
         for start in range(0, n, NUMPY_BATCH):
             size = min(NUMPY_BATCH, n - start)
@@ -127,17 +128,18 @@ def squigglepy_draws(n: int) -> None:
             model(inputs)
 
 
-# --- throughput ------------------------------------------------------------------------------------
+# --- throughput -----------------------------------------------------------------------------------
 
 def throughput() -> tuple[str, dict]:
     stream(PRIORS, seed=0, n=1 << 18, rtol=None, keep=1)  # compile first: timings are steady-state
     simulate(PRIORS, n=1000, seed=0)
     rows, rates = [], {}
     for n in SIZES:
-        r = {"stream": n / _median_seconds(lambda: stream(PRIORS, seed=1, n=n, rtol=None, keep=1)),
-             "simulate": n / _median_seconds(lambda: simulate(PRIORS, n=n, seed=1)),
-             "numpy": n / _median_seconds(lambda: numpy_draws(n)),
-             "squigglepy": n / _median_seconds(lambda: squigglepy_draws(n))}
+        r = {"stream": n / _median_seconds(
+                 lambda n=n: stream(PRIORS, seed=1, n=n, rtol=None, keep=1)),
+             "simulate": n / _median_seconds(lambda n=n: simulate(PRIORS, n=n, seed=1)),
+             "numpy": n / _median_seconds(lambda n=n: numpy_draws(n)),
+             "squigglepy": n / _median_seconds(lambda n=n: squigglepy_draws(n))}
         rates[n] = r
         rows.append(f"| {n:.0e} | {r['stream']:,.0f} | {r['simulate']:,.0f} | {r['numpy']:,.0f} "
                     f"| {r['squigglepy']:,.0f} | {r['stream'] / r['numpy']:.2f}x "
@@ -198,12 +200,13 @@ def converged(rtol: float = DEFAULT_RTOL) -> tuple[str, dict]:
     rows, medians = [], {}
     for sampler in ("mc", "qmc"):
         stream(PRIORS, seed=0, rtol=rtol, sampler=sampler, keep=1)  # compile
-        runs = [_timed(lambda: stream(PRIORS, seed=s, rtol=rtol, sampler=sampler, keep=1))
+        runs = [_timed(lambda s=s, sampler=sampler:
+                       stream(PRIORS, seed=s, rtol=rtol, sampler=sampler, keep=1))
                 for s in SEEDS]
         medians[sampler] = (statistics.median(r.n for r, _ in runs),
                             statistics.median(r.history[-1][1] for r, _ in runs),
                             statistics.median(t for _, t in runs))
-    numpy_runs = [_timed(lambda: numpy_until_converged(rtol, s)) for s in SEEDS]
+    numpy_runs = [_timed(lambda s=s: numpy_until_converged(rtol, s)) for s in SEEDS]
     medians["numpy"] = (statistics.median(n for (n, _), _ in numpy_runs),
                         statistics.median(e for (_, e), _ in numpy_runs),
                         statistics.median(t for _, t in numpy_runs))
@@ -242,7 +245,7 @@ def _cold_stream_seconds(rtol: float) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-# --- QMC against MC at the same size ---------------------------------------------------------------
+# --- QMC against MC at the same size --------------------------------------------------------------
 
 def qmc_versus_mc(n: int = 1 << 20) -> str:
     runs = {s: stream(PRIORS, seed=2, n=n, rtol=None, sampler=s, keep=1) for s in ("mc", "qmc")}
@@ -258,7 +261,7 @@ def qmc_versus_mc(n: int = 1 << 20) -> str:
         "|---|---|---|---|---|", *rows])
 
 
-# --- memory of a long streamed run -----------------------------------------------------------------
+# --- memory of a long streamed run ----------------------------------------------------------------
 
 # Peak resident memory of this process image: VmHWM. (ru_maxrss is no use in a child: Linux
 # carries the parent's peak across fork and exec.)
@@ -331,7 +334,7 @@ def gpu_report() -> str:
     stream(PRIORS, seed=0, n=1 << 24, rtol=None, keep=1)
     rows = []
     for n in (10**7, 10**8, 10**9, 10**10):
-        seconds = _median_seconds(lambda: stream(PRIORS, seed=1, n=n, rtol=None, keep=1),
+        seconds = _median_seconds(lambda n=n: stream(PRIORS, seed=1, n=n, rtol=None, keep=1),
                                   repeats=3 if n <= 10**9 else 1)
         rows.append(f"| {n:.0e} | {seconds:.3f} | {n / seconds:,.0f} |")
     rtol = {s: stream(PRIORS, seed=1, rtol=0.001, sampler="mc", keep=1) for s in ("mc",)}

@@ -25,8 +25,8 @@ from scipy import stats
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from uncertainty import load_priors
-from uncertainty.sora.model import compute_outputs
 from uncertainty.sensitivity import DEFAULT_N_BOOTSTRAP, sobol_indices
+from uncertainty.sora.model import compute_outputs
 
 __all__ = ["run"]
 

@@ -16,8 +16,8 @@ from importlib import metadata
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-PACKAGES = ("sora-uq", "jax", "jaxlib", "numpy", "scipy", "arviz", "xarray", "numpyro", "squigglepy",
-            "SALib")
+PACKAGES = ("sora-uq", "jax", "jaxlib", "numpy", "scipy", "arviz", "xarray", "numpyro",
+            "squigglepy", "SALib")
 
 
 def machine() -> list[str]:
@@ -57,7 +57,8 @@ def modules() -> list[Path]:
 
 def main() -> int:
     started = time.perf_counter()
-    header = ["# Benchmarks", "", "Written by `make bench` (`python benchmarks/run.py`); every number "
+    header = ["# Benchmarks", "",
+              "Written by `make bench` (`python benchmarks/run.py`); every number "
               "below was measured in that run.", "", "## Machine", "", *machine(), versions(), ""]
     sections = []
     sys.path.insert(0, str(HERE))
@@ -69,9 +70,10 @@ def main() -> int:
         t = time.perf_counter()
         sections.append(module.run().rstrip() + "\n")
         print(f"  {path.name}: {time.perf_counter() - t:.0f} s", file=sys.stderr, flush=True)
-    footer = [f"\n_All benchmarks: {time.perf_counter() - started:.0f} s wall time; load average at "
-              f"the end: {', '.join(f'{v:.1f}' for v in os.getloadavg())}._\n"]
-    (HERE / "RESULTS.md").write_text("\n".join(header) + "\n" + "\n".join(sections) + "\n".join(footer))
+    footer = [f"\n_All benchmarks: {time.perf_counter() - started:.0f} s wall time; "
+              f"load average at the end: {', '.join(f'{v:.1f}' for v in os.getloadavg())}._\n"]
+    (HERE / "RESULTS.md").write_text(
+        "\n".join(header) + "\n" + "\n".join(sections) + "\n".join(footer))
     print(f"wrote {HERE / 'RESULTS.md'}", file=sys.stderr)
     return 0
 

@@ -17,7 +17,8 @@ def article_priors():
     return load_priors(ARTICLE)
 
 
-def run_cli(*args: str, subprocess_: bool = False, timeout: float = 300) -> subprocess.CompletedProcess:
+def run_cli(*args: str, subprocess_: bool = False,
+            timeout: float = 300) -> subprocess.CompletedProcess:
     """Run ``sora-uq ARGS``: in this process through ``main`` (fast), or in a fresh process."""
     if subprocess_:
         return subprocess.run([sys.executable, "-m", "uncertainty.cli", *args], capture_output=True,
@@ -30,7 +31,8 @@ def run_cli(*args: str, subprocess_: bool = False, timeout: float = 300) -> subp
     return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
 
 
-def write_priors(path: Path, overrides: dict | None = None, drop: tuple = (), extra: str = "") -> Path:
+def write_priors(path: Path, overrides: dict | None = None, drop: tuple = (),
+                 extra: str = "") -> Path:
     """A copy of the article priors with some assumption tables replaced or removed."""
     import tomllib
 
@@ -58,5 +60,6 @@ def _toml_value(value) -> str:
 def dumps_priors(data: dict) -> str:
     lines = ["[meta]"] + [f"{k} = {_toml_value(v)}" for k, v in data.get("meta", {}).items()]
     for name, spec in data["assumptions"].items():
-        lines += ["", f"[assumptions.{name}]"] + [f"{k} = {_toml_value(v)}" for k, v in spec.items()]
+        lines += ["", f"[assumptions.{name}]"] + [f"{k} = {_toml_value(v)}"
+                                                  for k, v in spec.items()]
     return "\n".join(lines) + "\n"

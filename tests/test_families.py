@@ -13,12 +13,14 @@ QS = np.array([0.05, 0.25, 0.5, 0.75, 0.95])
 
 # spec -> the same distribution in scipy
 CASES = {
-    "lognormal": ({"dist": "lognormal", "median": 20.0, "sigma": 0.8}, stats.lognorm(0.8, scale=20.0)),
+    "lognormal": ({"dist": "lognormal", "median": 20.0, "sigma": 0.8},
+                  stats.lognorm(0.8, scale=20.0)),
     "normal": ({"dist": "normal", "mean": 3.0, "sd": 2.0}, stats.norm(3.0, 2.0)),
     "beta": ({"dist": "beta", "alpha": 2.5, "beta": 6.0}, stats.beta(2.5, 6.0)),
     "beta_small_shape": ({"dist": "beta", "alpha": 0.6, "beta": 0.8}, stats.beta(0.6, 0.8)),
     "uniform": ({"dist": "uniform", "low": -1.0, "high": 4.0}, stats.uniform(-1.0, 5.0)),
-    "loguniform": ({"dist": "loguniform", "low": 10.0, "high": 1000.0}, stats.loguniform(10.0, 1000.0)),
+    "loguniform": ({"dist": "loguniform", "low": 10.0, "high": 1000.0},
+                   stats.loguniform(10.0, 1000.0)),
     "triangular": ({"dist": "triangular", "low": 1.0, "mode": 2.0, "high": 5.0},
                    stats.triang(0.25, loc=1.0, scale=4.0)),
     "pert": ({"dist": "pert", "low": 1.0, "mode": 2.0, "high": 5.0},
@@ -55,7 +57,8 @@ def test_discrete_frequencies_quantiles_and_log_prob():
     freq = {v: np.mean(draws == v) for v in (4, 6, 8)}
     np.testing.assert_allclose([freq[4], freq[6], freq[8]], [0.35, 0.15, 0.5], atol=0.005)
     np.testing.assert_array_equal(np.asarray(dist.icdf(np.array([0.1, 0.4, 0.6]))), [4, 6, 8])
-    np.testing.assert_allclose(np.asarray(dist.log_prob(np.array([4.0, 5.0]))), [np.log(0.35), -np.inf])
+    np.testing.assert_allclose(np.asarray(dist.log_prob(np.array([4.0, 5.0]))),
+                               [np.log(0.35), -np.inf])
 
 
 def test_fixed_is_constant():
@@ -69,7 +72,8 @@ def test_ci_elicitation_round_trips(family, level):
     low, high = (0.2, 0.6) if family == "beta" else (3.0, 12.0)
     dist = build({"dist": family, "ci": [low, high], "level": level}, family)
     tail = (1 - level) / 2
-    np.testing.assert_allclose([dist.quantile(tail), dist.quantile(1 - tail)], [low, high], rtol=1e-4)
+    np.testing.assert_allclose([dist.quantile(tail), dist.quantile(1 - tail)], [low, high],
+                               rtol=1e-4)
 
 
 def test_every_family_is_in_the_registry():

@@ -96,9 +96,11 @@ def _previous_report(tmp_path, report):
 
 
 def _start_report(out, samples, **streams):
+    # SIGINT as this process has it: ignored, when pytest is a background job.
     return subprocess.Popen(
-        [sys.executable, "-m", "uncertainty.cli", "report", "--samples", samples, "--out", str(out)],
-        cwd=ROOT, **streams)  # SIGINT as this process has it: ignored, when pytest is a background job
+        [sys.executable, "-m", "uncertainty.cli", "report", "--samples", samples,
+         "--out", str(out)],
+        cwd=ROOT, **streams)
 
 
 def _read_terminal(fd, until: bytes | None, process, seconds: float) -> bytes:
@@ -141,7 +143,8 @@ def test_ctrl_c_while_drawing_keeps_the_previous_report(tmp_path, report_2000):
             process.kill()
             process.wait()
     stderr = shown.decode(errors="replace")
-    assert process.returncode == 130 and "interrupted" in stderr and "Traceback" not in stderr, stderr
+    assert (process.returncode == 130 and "interrupted" in stderr
+            and "Traceback" not in stderr), stderr
     assert _snapshot(out) == before
     assert [p.name for p in tmp_path.iterdir()] == ["article"]
 
@@ -208,8 +211,8 @@ def ctrl_c_handler():
 # Under pytest, what Python "ignored" becomes this warning instead of text on stderr.
 @pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
 @pytest.mark.parametrize("where", ["dropped", "wrapped", "finalizer"])
-def test_ctrl_c_that_a_library_swallows_still_stops_the_run(tmp_path, report_2000, monkeypatch, where,
-                                                            ctrl_c_handler):
+def test_ctrl_c_that_a_library_swallows_still_stops_the_run(tmp_path, report_2000, monkeypatch,
+                                                            where, ctrl_c_handler):
     import uncertainty.report.writer
 
     out = _previous_report(tmp_path, report_2000)
@@ -250,7 +253,8 @@ def test_ctrl_c_during_an_import_is_delivered_once_the_import_is_done(tmp_path, 
     import importlib
 
     (tmp_path / "slow_to_import.py").write_text(
-        "import os, signal, time\nos.kill(os.getpid(), signal.SIGINT)\ntime.sleep(0.5)\nLOADED = True\n")
+        "import os, signal, time\nos.kill(os.getpid(), signal.SIGINT)\ntime.sleep(0.5)\n"
+        "LOADED = True\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delitem(sys.modules, "slow_to_import", raising=False)  # removed again afterwards
     with pytest.raises(KeyboardInterrupt):

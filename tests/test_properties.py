@@ -20,8 +20,9 @@ scalars = st.one_of(
     st.integers(-10**6, 10**6), st.floats(allow_nan=True, allow_infinity=True), st.booleans(),
     st.text(max_size=12), st.sampled_from(["lognormal", "beta", "fixed", "pert", "discrete", "ci"]))
 keys = st.one_of(st.text(min_size=1, max_size=12),
-                 st.sampled_from(["dist", "ci", "level", "source", "value", "median", "sigma", "low",
-                                  "mode", "high", "values", "weights", "alpha", "beta", "mean", "sd"]))
+                 st.sampled_from(["dist", "ci", "level", "source", "value", "median", "sigma",
+                                  "low", "mode", "high", "values", "weights", "alpha", "beta",
+                                  "mean", "sd"]))
 toml_values = st.recursive(scalars, lambda inner: st.one_of(
     st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=5)), max_leaves=12)
 
@@ -66,7 +67,8 @@ def test_loader_raises_only_its_own_error_on_arbitrary_documents(document):
 @given(st.dictionaries(st.sampled_from(list(ASSUMPTIONS) + ["sora_param"]),
                        st.dictionaries(keys, toml_values, max_size=6), min_size=1, max_size=6))
 def test_loader_raises_only_its_own_error_on_arbitrary_assumption_tables(tables):
-    base = {name: {"dist": "fixed", "value": float(v), "source": "t"} for name, v in ARTICLE_POINT.items()}
+    base = {name: {"dist": "fixed", "value": float(v), "source": "t"}
+            for name, v in ARTICLE_POINT.items()}
     try:
         _load({"meta": {"name": "p"}, "assumptions": {**base, **tables}})
     except UserError:
@@ -79,24 +81,30 @@ def _valid_spec(name: str, centre: float):
     if share:
         low = st.floats(0.01, 0.5)
         return st.one_of(
-            st.builds(lambda lo, w: {"dist": "beta", "ci": [lo, min(lo + w, 0.99)]}, low, st.floats(0.05, 0.45)),
+            st.builds(lambda lo, w: {"dist": "beta", "ci": [lo, min(lo + w, 0.99)]}, low,
+                      st.floats(0.05, 0.45)),
             st.builds(lambda lo, w: {"dist": "uniform", "low": lo, "high": min(lo + w, 1.0)}, low,
                       st.floats(0.01, 0.5)),
             st.builds(lambda v: {"dist": "fixed", "value": v}, st.floats(0.01, 1.0)))
     factor = st.floats(0.2, 5.0)
     return st.one_of(
-        st.builds(lambda f, s: {"dist": "lognormal", "median": centre * f, "sigma": s}, factor, st.floats(0.01, 1.5)),
-        st.builds(lambda f, w: {"dist": "loguniform", "low": centre * f, "high": centre * f * w}, factor,
-                  st.floats(1.01, 10.0)),
+        st.builds(lambda f, s: {"dist": "lognormal", "median": centre * f, "sigma": s}, factor,
+                  st.floats(0.01, 1.5)),
+        st.builds(lambda f, w: {"dist": "loguniform", "low": centre * f, "high": centre * f * w},
+                  factor, st.floats(1.01, 10.0)),
         st.builds(lambda f, a, b: {"dist": "pert", "low": centre * f, "mode": centre * f * a,
-                                   "high": centre * f * a * b}, factor, st.floats(1.0, 3.0), st.floats(1.01, 3.0)),
+                                   "high": centre * f * a * b},
+                  factor, st.floats(1.0, 3.0), st.floats(1.01, 3.0)),
         st.builds(lambda f, a, b: {"dist": "triangular", "low": centre * f, "mode": centre * f * a,
-                                   "high": centre * f * a * b}, factor, st.floats(1.0, 3.0), st.floats(1.01, 3.0)),
-        st.builds(lambda f: {"dist": "discrete", "values": [centre * f, centre * f * 2], "weights": [1, 2]}, factor),
+                                   "high": centre * f * a * b},
+                  factor, st.floats(1.0, 3.0), st.floats(1.01, 3.0)),
+        st.builds(lambda f: {"dist": "discrete", "values": [centre * f, centre * f * 2],
+                             "weights": [1, 2]}, factor),
         st.builds(lambda f: {"dist": "fixed", "value": centre * f}, factor))
 
 
-valid_priors = st.fixed_dictionaries({name: _valid_spec(name, v) for name, v in ARTICLE_POINT.items()})
+valid_priors = st.fixed_dictionaries({name: _valid_spec(name, v)
+                                      for name, v in ARTICLE_POINT.items()})
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -10,8 +10,8 @@ from scipy import stats
 
 from uncertainty import priors_from_dict, simulate
 from uncertainty.cli import Progress
-from uncertainty.sora.model import HEADLINE
 from uncertainty.sampling import CHUNK_SIZE
+from uncertainty.sora.model import HEADLINE
 from uncertainty.stream import QMC_REPLICATES, SCHEDULE, stream
 from uncertainty.summary import summarize
 
@@ -53,7 +53,8 @@ def test_moments_extremes_and_article_shares_are_exact(fixed_run):
         assert mean == pytest.approx(draws.mean(), rel=1e-5)
         assert sd == pytest.approx(draws.std(ddof=1), rel=1e-4)
         i = fixed_run.grid.names.index(name)
-        assert fixed_run.totals["min"][i] == draws.min() and fixed_run.totals["max"][i] == draws.max()
+        assert (fixed_run.totals["min"][i] == draws.min()
+                and fixed_run.totals["max"][i] == draws.max())
     fleet = fixed_run.kept["fleet_gpus"]
     assert fixed_run.share_below("fleet_gpus", 720e3) == np.mean(fleet <= 720e3)
 

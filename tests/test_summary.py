@@ -5,13 +5,14 @@ import pytest
 from scipy import stats
 
 from uncertainty import priors_from_dict, simulate
-from uncertainty.sora.model import HEADLINE
 from uncertainty.sampling import DEFAULT_SAMPLES
+from uncertainty.sora.model import HEADLINE
 from uncertainty.summary import format_value, headline_mcse, percentile_words, summarize
 
 
 def test_intervals_of_a_known_distribution():
-    priors = priors_from_dict({"x": {"dist": "lognormal", "median": 10.0, "sigma": 0.5, "source": "t"}})
+    priors = priors_from_dict({"x": {"dist": "lognormal", "median": 10.0, "sigma": 0.5,
+                                     "source": "t"}})
     n = 200_000
     tree = simulate(priors, n=n, seed=0, model=lambda a: {})
     s = summarize(tree, names=("x",))["x"]
@@ -49,6 +50,7 @@ def test_format_value(value, text):
 
 @pytest.mark.parametrize("fraction, text", [
     (0.38, "38th percentile"), (0.01, "1st percentile"), (0.22, "22nd percentile"),
-    (0.13, "13th percentile"), (0.0, "below the 1st percentile"), (1.0, "above the 99th percentile")])
+    (0.13, "13th percentile"), (0.0, "below the 1st percentile"),
+    (1.0, "above the 99th percentile")])
 def test_percentile_words(fraction, text):
     assert percentile_words(fraction) == text

@@ -8,31 +8,26 @@ drawn as ``icdf(u)`` of its own family, so its marginal is unchanged whatever th
 
 Example
 -------
->>> import jax
 >>> c = build_copula(("a", "b"), {("a", "b"): 0.5}, where="test")
->>> u = correlated_uniforms(jax.random.key(0), c.cholesky, 4)
->>> u.shape
-(4, 2)
+>>> c.names, round(c.cholesky[1][0], 4)   # 2 sin(pi 0.5 / 6)
+(('a', 'b'), 0.5176)
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from functools import partial
 from typing import NamedTuple
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 from jax.scipy import special
 
 from .errors import PriorError
+from .families import open_unit
 
 __all__ = [
     "Copula",
     "build_copula",
-    "correlated_uniforms",
     "correlation_matrix",
     "nearest_correlation",
     "parse_correlations",
@@ -40,12 +35,6 @@ __all__ = [
     "scores_to_uniforms",
     "spearman_to_pearson",
 ]
-
-# float32 uniforms must stay inside (0, 1): icdf(1) is infinite for unbounded families. The upper
-# clip is the largest float32 below 1, so the copula's upper tail is cut at ~5.3 sigma (6e-8).
-_U_LOW = float(np.finfo(np.float32).tiny)
-_U_HIGH = float(np.nextafter(np.float32(1), np.float32(0)))
-
 
 class Copula(NamedTuple):
     """The correlated subset: names in prior order and the Cholesky factor as nested tuples
@@ -98,23 +87,12 @@ def build_copula(order: tuple[str, ...], spearman: Mapping[tuple[str, str], floa
     return Copula(names, tuple(tuple(float(x) for x in row) for row in cholesky))
 
 
-@partial(jax.jit, static_argnames="size")
-def _uniforms(key, cholesky, size: int):
-    normals = jax.random.normal(key, (size, cholesky.shape[0]), jnp.float32) @ cholesky.T
-    return jnp.clip(special.ndtr(normals), _U_LOW, _U_HIGH)
-
-
 def scores_to_uniforms(normals):
     """Normal scores -> uniforms ``Phi(z)``, clipped inside (0, 1) exactly as the sampler clips them.
 
     Differentiable in ``z`` (zero slope only beyond the clip, ~5.3 sigma up), so a gradient-based
     sampler can work on the scores (see :mod:`uncertainty.update`)."""
-    return jnp.clip(special.ndtr(normals), _U_LOW, _U_HIGH)
-
-
-def correlated_uniforms(key, cholesky, size: int) -> jax.Array:
-    """``(size, k)`` uniforms on (0, 1) whose normal scores have correlation ``L L^T``."""
-    return _uniforms(key, jnp.asarray(cholesky, jnp.float32), size)
+    return open_unit(special.ndtr(normals))
 
 
 def parse_correlations(table, names: Mapping, uncertain: set[str], where: str) -> dict:

@@ -32,7 +32,8 @@ from scipy import stats as scipy_stats
 
 from .errors import PriorError
 
-__all__ = ["DEFAULT_LEVEL", "FAMILIES", "Family", "build"]
+__all__ = ["DEFAULT_LEVEL", "FAMILIES", "U_MAX", "U_MIN", "Family", "build", "number", "numbers",
+           "open_unit"]
 
 DEFAULT_LEVEL = 0.9
 FAMILIES: dict[str, type[Family]] = {}
@@ -46,10 +47,19 @@ def register(cls: type[Family]) -> type[Family]:
     return cls
 
 
+# The open unit interval in float32, defined once: icdf at exactly 0 or 1 is infinite for
+# unbounded families, and a float64 point closer to 1 than U_MAX would round to 1.
+U_MIN = float(np.finfo(np.float32).tiny)
+U_MAX = float(np.nextafter(np.float32(1), np.float32(0)))
+
+
+def open_unit(u):
+    """``u`` clipped into float32's open unit interval [U_MIN, U_MAX] (float32 out)."""
+    return jnp.clip(jnp.asarray(u, jnp.float32), U_MIN, U_MAX)
+
+
 def _uniform01(key, shape, dtype=jnp.float32):
-    # Open interval (0, 1): icdf at exactly 0 or 1 is infinite for unbounded families.
-    tiny = jnp.finfo(dtype).tiny
-    return jax.random.uniform(key, shape, dtype, minval=tiny, maxval=1.0)
+    return jax.random.uniform(key, shape, dtype, minval=U_MIN, maxval=1.0)
 
 
 @dataclass(frozen=True)
@@ -350,7 +360,8 @@ class Beta(Family):
 
         def mismatch(log_ab):
             a, b = np.exp(log_ab)
-            return [scipy_stats.beta.ppf(tail, a, b) - low, scipy_stats.beta.ppf(1 - tail, a, b) - high]
+            return [scipy_stats.beta.ppf(tail, a, b) - low,
+                    scipy_stats.beta.ppf(1 - tail, a, b) - high]
 
         # Start from the moment match of a normal with the same interval.
         mean, sd = (low + high) / 2, (high - low) / (2 * _z(level))
@@ -543,7 +554,7 @@ class Discrete(Family):
     def log_prob(self, x):
         values, probs = self._sorted
         logp = jnp.full(jnp.shape(x), -jnp.inf)
-        for value, p in zip(values, probs):
+        for value, p in zip(values, probs, strict=True):
             logp = jnp.where(x == value, math.log(p) if p > 0 else -jnp.inf, logp)
         return logp
 
@@ -601,7 +612,8 @@ def build(spec: dict, where: str) -> Family:
             alt = " (or 'ci')" if family.fit_ci.__func__ is not Family.fit_ci.__func__ else ""
             raise PriorError(f"{where}: {name} needs '{missing[0]}'{alt}")
         values = {
-            p: numbers(spec[p], where, p) if p in ("values", "weights") else number(spec[p], where, p)
+            p: (numbers(spec[p], where, p) if p in ("values", "weights")
+                else number(spec[p], where, p))
             for p in params
         }
         dist = family(**values)

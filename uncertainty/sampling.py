@@ -40,6 +40,8 @@ from .priors import PriorSet
 
 __all__ = [
     "CHUNK_SIZE",
+    "GRID_HIGH",
+    "GRID_LOW",
     "DEFAULT_SAMPLES",
     "as_key",
     "draw_chunk",
@@ -53,10 +55,11 @@ CHUNK_SIZE = 1 << 17
 
 # Uniforms on a 2^-23 grid shifted by half a step: (k + 0.5) / 2^23 for k < 2^23 lies strictly
 # inside (0, 1) in float32 (its largest value, 1 - 2^-24, is exactly representable), so icdf is
-# finite for every family; the tails are cut at 6e-8 on both sides alike.
+# finite for every family; the tails are cut at 6e-8 on both sides alike. The copula and QMC
+# points are clipped to the same ends, so every sampler's draws share one range.
 _MANTISSA_BITS = 23
-_U_LOW = 0.5 / 2**_MANTISSA_BITS
-_U_HIGH = 1.0 - _U_LOW
+GRID_LOW = 0.5 / 2**_MANTISSA_BITS
+GRID_HIGH = 1.0 - GRID_LOW
 
 
 def as_key(seed) -> jax.Array:
@@ -90,7 +93,7 @@ def _correlate(u: jax.Array, rows: tuple[int, ...], cholesky) -> jax.Array:
     correlated assumptions' draws."""
     lower = jnp.asarray(cholesky, jnp.float32)
     scores = lower @ special.ndtri(u[jnp.asarray(rows)])
-    return u.at[jnp.asarray(rows)].set(jnp.clip(special.ndtr(scores), _U_LOW, _U_HIGH))
+    return u.at[jnp.asarray(rows)].set(jnp.clip(special.ndtr(scores), GRID_LOW, GRID_HIGH))
 
 
 def draws_from_uniforms(u: jax.Array, dists: tuple, model: Model,

@@ -46,9 +46,9 @@ from .defaults import DEFAULT_RTOL, MAX_SAMPLES
 from .model import Model, as_model
 from .priors import PriorSet
 from .sampling import (
-    _U_HIGH,
-    _U_LOW,
     CHUNK_SIZE,
+    GRID_HIGH,
+    GRID_LOW,
     as_key,
     distributions,
     draw_chunk,
@@ -251,7 +251,9 @@ class StreamResult:
         cumulative = np.concatenate([[0], np.cumsum(counts)])
         target = np.clip(np.asarray(p, np.float64), 0, 1) * cumulative[-1]
         value = np.interp(target, cumulative, self._scaled_edges(i))
-        return np.exp(value) if self.grid.log[i] else value
+        value = np.exp(value) if self.grid.log[i] else value
+        # never beyond the exact extremes (a constant output's quantiles are that constant)
+        return np.clip(value, self.totals["min"][i], self.totals["max"][i])
 
     def replicate_quantiles(self, name: str, p) -> np.ndarray:
         """``(replicates, len(p))``: quantiles ``p`` of output ``name`` in each replicate."""
@@ -294,11 +296,12 @@ class StreamResult:
     def _mcses(self, name: str, ps) -> np.ndarray:
         if self.replicates > 1:
             each = self.replicate_quantiles(name, ps)
-            return np.array([np.std(column, ddof=1) for column in each.T]) / math.sqrt(self.replicates)
+            return (np.array([np.std(column, ddof=1) for column in each.T])
+                    / math.sqrt(self.replicates))
         steps = [math.sqrt(p * (1 - p) / self.n) for p in ps]
         return np.array([float(high - low) / 2 for low, high in (
             self.quantile(name, [max(p - step, 0.0), min(p + step, 1.0)])
-            for p, step in zip(ps, steps))])
+            for p, step in zip(ps, steps, strict=True))])
 
     def relative_mcse(self, names) -> float:
         """Largest MCSE of the :data:`QUANTILES` of ``names``, relative to the quantile for
@@ -307,8 +310,9 @@ class StreamResult:
         worst = 0.0
         for name in names:
             values = self.quantile(name, QUANTILES)
-            scales = np.abs(values) if self._is_log(name) else np.full(len(values), self._spread(name))
-            for mcse, scale in zip(self._mcses(name, QUANTILES), scales):
+            scales = (np.abs(values) if self._is_log(name)
+                      else np.full(len(values), self._spread(name)))
+            for mcse, scale in zip(self._mcses(name, QUANTILES), scales, strict=True):
                 worst = max(worst, float(mcse) / scale if scale else
                             (0.0 if mcse == 0 else math.inf))
         return worst
@@ -532,9 +536,10 @@ def _stream_qmc(priors, seed, n, rtol, max_n, model, keep, figures, progress) ->
     totals, done, history, result, static, device_grid = None, 0, [], None, None, None
     for m in per_replicate:
         with warnings.catch_warnings():  # a fixed n need not be a power of 2: balance is lost,
-            warnings.simplefilter("ignore", UserWarning)  # the replicates' error stays honest
+            warnings.filterwarnings(  # but the replicates' error estimate stays honest
+                "ignore", message="The balance properties of Sobol", category=UserWarning)
             block = np.stack([engine.random(m - done) for engine in engines])  # (R, new, d)
-        u = np.clip(block.reshape(-1, dimensions).T, _U_LOW, _U_HIGH).astype(np.float32)
+        u = np.clip(block.reshape(-1, dimensions).T, GRID_LOW, GRID_HIGH).astype(np.float32)
         group = np.repeat(np.arange(replicates, dtype=np.int32), m - done)
         for start in range(0, u.shape[1], CHUNK_SIZE):
             columns = slice(start, start + CHUNK_SIZE)

@@ -102,7 +102,8 @@ def _observation(spec, where: str, quantities: Iterable[str] | None) -> Observat
         where = f"{where} ({quantity})"
     unknown = sorted(set(spec) - ALLOWED)
     if unknown:
-        raise PriorError(f"{where}: unknown key '{unknown[0]}' (allowed: {', '.join(sorted(ALLOWED))})")
+        raise PriorError(f"{where}: unknown key '{unknown[0]}' "
+                         f"(allowed: {', '.join(sorted(ALLOWED))})")
     for key in REQUIRED:
         if key not in spec:
             extra = " (every number needs one)" if key == "source" else ""

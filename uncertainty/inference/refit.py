@@ -130,7 +130,7 @@ def _significant(scores: np.ndarray, max_effective: float) -> tuple[np.ndarray, 
     pairs = k * (k - 1) // 2
     z = max(NOISE_SDS, float(scipy_stats.norm.isf(FAMILY_WISE_RATE / 2 / max(pairs, 1))))
     rho = np.eye(k)
-    for i, j in zip(*np.triu_indices(k, 1)):
+    for i, j in zip(*np.triu_indices(k, 1), strict=True):
         product = scores[i] * scores[j]
         effective = min(float(array_stats.ess(product, method="mean")), max_effective)
         value = float(product.mean())
@@ -158,7 +158,7 @@ def correlations_table(posterior, names: list[str], max_effective: float,
     if projected:
         written = pearson_to_spearman(nearest_correlation(pearson, MIN_EIGENVALUE))
     pairs = {}
-    for i, j in zip(*np.triu_indices(len(involved), 1)):
+    for i, j in zip(*np.triu_indices(len(involved), 1), strict=True):
         value = round(float(written[i, j]), CORRELATION_DIGITS)
         if value != 0.0:
             pairs[(names[involved[i]], names[involved[j]])] = value
@@ -167,8 +167,9 @@ def correlations_table(posterior, names: list[str], max_effective: float,
             "from 0")
     info = {"rule": rule, "projected": projected}
     if projected:
-        info["note"] = ("the rank correlations above the threshold did not form a positive definite "
-                        "Gaussian copula; projected to the nearest correlation matrix that does "
+        info["note"] = ("the rank correlations above the threshold did not form a positive "
+                        "definite Gaussian copula; projected to the nearest correlation matrix "
+                        "that does "
                         f"(Higham 2002, smallest eigenvalue {MIN_EIGENVALUE:g})")
     table = {f"{a},{b}": value for (a, b), value in pairs.items()}
     return ({"source": f"{source}: {rule}", **table} if table else {}), info

@@ -178,19 +178,22 @@ class CopulaBlock:
     def values(self, scores) -> dict:
         """Each assumption's value at the normal scores (last axis in ``names`` order)."""
         u = scores_to_uniforms(scores)
-        return {n: f.icdf(u[..., i]) for i, (n, f) in enumerate(zip(self.names, self.families))}
+        return {n: f.icdf(u[..., i])
+                for i, (n, f) in enumerate(zip(self.names, self.families, strict=True))}
 
     def log_density(self, x: dict):
         """log c(u) of the copula at values ``x`` (the joint prior's log density minus the
         marginals'): the scores are recovered by bisection, since the families have no CDF."""
-        scores = jnp.stack([_normal_score(f, x[n]) for n, f in zip(self.names, self.families)], -1)
+        scores = jnp.stack([_normal_score(f, x[n])
+                            for n, f in zip(self.names, self.families, strict=True)], -1)
         return (self.distribution().log_prob(scores)
                 - nd.Normal(0.0, 1.0).log_prob(scores).sum(-1))
 
 
 @partial(jax.jit, static_argnums=0)
 def _copula_log_density(copula: CopulaBlock, x: dict):
-    """:meth:`CopulaBlock.log_density` compiled once per copula (not 40 bisection steps op by op)."""
+    """:meth:`CopulaBlock.log_density` compiled once per copula (not 40 bisection steps op by
+    op)."""
     return copula.log_density(x)
 
 
@@ -204,7 +207,8 @@ def _normal_score(family: Family, x, iterations: int = 40):
         below = family.icdf(scores_to_uniforms(mid)) < x
         return jnp.where(below, mid, lo), jnp.where(below, hi, mid)
 
-    lo, hi = jax.lax.fori_loop(0, iterations, halve, (jnp.full_like(x, -14.0), jnp.full_like(x, 6.0)))
+    lo, hi = jax.lax.fori_loop(0, iterations, halve,
+                               (jnp.full_like(x, -14.0), jnp.full_like(x, 6.0)))
     return 0.5 * (lo + hi)
 
 
@@ -248,7 +252,7 @@ class StandardisedPrior(nd.Distribution):
     def sample(self, key, sample_shape=()):
         keys = jax.random.split(key, len(self.coordinates))
         columns = []
-        for k, c in zip(keys, self.coordinates):
+        for k, c in zip(keys, self.coordinates, strict=True):
             x = c.family.sample(k, tuple(sample_shape))
             if c.link == "real":
                 w = x
@@ -297,11 +301,11 @@ def _spec(priors: PriorSet, observations: tuple[Observation, ...], model: Model)
         else:
             continuous[name] = prior.dist
     combos = list(itertools.product(*(range(len(v)) for v, _ in discrete.values()))) or [()]
-    columns = list(zip(*combos)) if discrete else []
+    columns = list(zip(*combos, strict=True)) if discrete else []
     discrete_values = {name: jnp.asarray(values[list(col)], jnp.float32)
-                       for (name, (values, _)), col in zip(discrete.items(), columns)}
+                       for (name, (values, _)), col in zip(discrete.items(), columns, strict=True)}
     log_weights = np.zeros(len(combos))
-    for (_, logp), col in zip(discrete.values(), columns):
+    for (_, logp), col in zip(discrete.values(), columns, strict=True):
         log_weights = log_weights + logp[list(col)]
     prior = _continuous_prior(priors, continuous) if continuous else None
     return _Spec(fixed, continuous, prior, discrete_values, log_weights, observations, model)
@@ -370,7 +374,8 @@ def _check(priors: PriorSet, evidence: Sequence[EvidenceSet], model: Model) -> t
         for i, obs in enumerate(ev.observations):
             where = f"{ev.path or 'evidence'}: observation[{i}] ({obs.quantity})"
             if obs.quantity not in known:
-                raise UserError(f"{where}: not an assumption of the priors or an output of the model")
+                raise UserError(f"{where}: not an assumption of the priors or an output of "
+                                "the model")
             if obs.quantity in priors and priors[obs.quantity].is_fixed:
                 raise UserError(f"{where}: the priors fix '{obs.quantity}' "
                                 f"({priors[obs.quantity].dist.describe()}); an observation cannot "
@@ -425,7 +430,8 @@ def update(priors: PriorSet, evidence: Sequence[EvidenceSet], *, method: str = "
     prior_tree = simulate(priors, n=PRIOR_DRAWS, seed=seed, model=model)
     tree = _datatree(priors, spec, draws, prior_tree)
     seconds = time.perf_counter() - started
-    tree["posterior"].attrs.update({"method": method, "seed": seed, "wall_seconds": round(seconds, 3),
+    tree["posterior"].attrs.update({"method": method, "seed": seed,
+                                    "wall_seconds": round(seconds, 3),
                                     "inference_library": "numpyro",
                                     "inference_library_version": numpyro.__version__,
                                     "creation_library": "sora-uq",
@@ -443,7 +449,8 @@ def _run_nuts(spec: _Spec, key, samples: int, chains: int, warmup: int) -> tuple
     if not spec.continuous:  # only discrete assumptions: the enumerated posterior is exact
         return {}, {"divergences": 0, "pareto_k": None}
     # Vectorised chains: one process, no change to the host device count (global config).
-    kernel = NUTS(_numpyro_model, target_accept_prob=0.9, init_strategy=init_to_median(num_samples=31))
+    kernel = NUTS(_numpyro_model, target_accept_prob=0.9,
+                  init_strategy=init_to_median(num_samples=31))
     mcmc = MCMC(kernel, num_warmup=warmup, num_samples=samples, num_chains=chains,
                 chain_method="vectorized", progress_bar=False)
     mcmc.run(key, spec, extra_fields=("diverging",))
@@ -493,7 +500,7 @@ def _complete(spec: _Spec, continuous: dict, key) -> tuple[dict, dict]:
     discrete_posterior = {}
     for name, values in spec.discrete_values.items():
         table: dict[float, float] = {}
-        for value, p in zip(np.asarray(values), mean_probs):
+        for value, p in zip(np.asarray(values), mean_probs, strict=True):
             table[float(value)] = table.get(float(value), 0.0) + float(p)
         discrete_posterior[name] = table
     return draws, discrete_posterior
@@ -512,7 +519,8 @@ def _obs_name(i: int, obs: Observation) -> str:
 def _datatree(priors: PriorSet, spec: _Spec, draws: dict, prior_tree: xr.DataTree) -> xr.DataTree:
     a = {k: jnp.asarray(draws[k], jnp.float32) for k in priors}
     values = {**a, **spec.model(a)}
-    log_lik = {_obs_name(i, o): np.asarray(observation_log_density(o, values[o.quantity]), np.float64)
+    log_lik = {_obs_name(i, o): np.asarray(observation_log_density(o, values[o.quantity]),
+                                           np.float64)
                for i, o in enumerate(spec.observations)}
     log_prior = {k: np.asarray(priors[k].dist.log_prob(a[k]), np.float64)
                  for k in priors.uncertain}
@@ -523,10 +531,12 @@ def _datatree(priors: PriorSet, spec: _Spec, draws: dict, prior_tree: xr.DataTre
     observed = xr.Dataset({_obs_name(i, o): xr.DataArray(o.value, attrs={
         "quantity": o.quantity, "noise": o.noise, "sigma": o.sigma, "source": o.source,
         "date": o.date, "tag": o.tag}) for i, o in enumerate(spec.observations)})
-    posterior = _sample_dataset(draws, {"priors_name": priors.name, "priors_path": priors.path or "",
+    posterior = _sample_dataset(draws, {"priors_name": priors.name,
+                                        "priors_path": priors.path or "",
                                         "priors_sha256": priors.sha256 or ""})
     for name in posterior.data_vars:
-        posterior[name].attrs = dict(prior_tree["prior"][name].attrs) if name in prior_tree["prior"] else {}
+        posterior[name].attrs = (dict(prior_tree["prior"][name].attrs)
+                                 if name in prior_tree["prior"] else {})
     return xr.DataTree.from_dict({
         "prior": prior_tree["prior"].to_dataset(), "posterior": posterior,
         "observed_data": observed, "log_likelihood": _sample_dataset(log_lik),
@@ -539,14 +549,16 @@ def _varying(tree: xr.DataTree, group: str) -> list[str]:
 
 
 def _mcmc_diagnostics(tree: xr.DataTree, priors: PriorSet) -> dict:
-    names = [k for k in _varying(tree, "posterior") if not (k in priors and priors[k].dist.discrete)]
+    names = [k for k in _varying(tree, "posterior")
+             if not (k in priors and priors[k].dist.discrete)]
     if not names:
         return {"r_hat_max": None, "ess_bulk_min": None}
     rhat = az.rhat(tree, group="posterior", var_names=names)
     ess = az.ess(tree, group="posterior", var_names=names, method="bulk")
     rhat_values = [float(rhat[k]) for k in names]
     ess_values = [float(ess[k]) for k in names]
-    return {"r_hat_max": float(np.nanmax(rhat_values)), "ess_bulk_min": float(np.nanmin(ess_values))}
+    return {"r_hat_max": float(np.nanmax(rhat_values)),
+            "ess_bulk_min": float(np.nanmin(ess_values))}
 
 
 def _sensitivity(tree: xr.DataTree, priors: PriorSet) -> list[dict]:

@@ -13,15 +13,15 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from .blocks import Image, Section, Table, Text, to_markdown
 from ..errors import UserError
-from .figures import forest_figure
 from ..files import check_output_directory, output_directory
-from .html import to_html
 from ..priors import PriorSet, load_priors, resolve_priors_path
-from .writer import write_figures
 from ..sampling import simulate
 from ..summary import format_value, percentile_words, summarize
+from .blocks import Image, Section, Table, Text, to_markdown
+from .figures import forest_figure
+from .html import to_html
+from .writer import write_figures
 
 __all__ = ["comparison_document", "comparison_figures", "comparison_sections", "run_compare"]
 

@@ -62,17 +62,19 @@ def _article_marks(stats: dict) -> list[float]:
     return [float(stats["article_value"])] if stats.get("article_value") is not None else []
 
 
-def _mark_article(ax, marks: list[float], unit: str, label: bool) -> None:
+def _mark_article(ax, marks: list[float], unit: str, label: bool, whose: str) -> None:
     if not marks:
         return
     words = " to ".join(format_value(v) for v in marks)
     for i, value in enumerate(marks):
         ax.axvline(value, color=COLORS["article"], lw=1.5, ls="--",
-                   label=f"article: {words} {unit}" if label and i == 0 else None)
+                   label=f"{whose}: {words} {unit}" if label and i == 0 else None)
 
 
-def distribution_figure(draws: np.ndarray, stats: dict, label: str, unit: str) -> Figure:
-    """Histogram (density per log-bin) over an ECDF, 50%/90% intervals shaded, article marked.
+def distribution_figure(draws: np.ndarray, stats: dict, label: str, unit: str,
+                        whose: str = "article") -> Figure:
+    """Histogram (density per log-bin) over an ECDF, 50%/90% intervals shaded, the model's
+    reference figure (``whose``: the article's, for the Sora model) marked.
 
     Parameters
     ----------
@@ -99,7 +101,7 @@ def distribution_figure(draws: np.ndarray, stats: dict, label: str, unit: str) -
     ecdf_ax.plot(np.quantile(draws, probs), probs, color=COLORS["draws"], lw=1.6)
     for ax, legend in ((hist_ax, True), (ecdf_ax, False)):
         _shade_intervals(ax, stats)
-        _mark_article(ax, marks, unit, legend)
+        _mark_article(ax, marks, unit, legend, whose)
         ax.set_xscale("log" if log else "linear")
         ax.set_xlim(low, high)
         ax.grid(True, which="major", alpha=0.3, lw=0.6)

@@ -27,7 +27,8 @@ def _with_unit(value: float, unit: str) -> str:
 
 
 def tornado_figure(output_result: dict, output_name: str, units: dict) -> Figure:
-    """Tornado chart of one output: a bar per assumption, largest swing on top, log-scale axis.
+    """Tornado chart of one output: a bar per assumption, largest swing on top; a log axis when
+    every end is positive, else a linear one.
 
     Parameters
     ----------
@@ -48,7 +49,7 @@ def tornado_figure(output_result: dict, output_name: str, units: dict) -> Figure
     """
     import seaborn as sns
 
-    bars = [b for b in output_result["bars"] if b["swing_log10"]]
+    bars = [b for b in output_result["bars"] if b.get("swing", b["swing_log10"])]
     base = output_result["base"]
     low_q, high_q = output_result["low_quantile"], output_result["high_quantile"]
     colors = sns.color_palette("colorblind", 2)
@@ -66,16 +67,18 @@ def tornado_figure(output_result: dict, output_name: str, units: dict) -> Figure
                 ax.annotate(_with_unit(value, unit), (end, position),
                             xytext=(4 if right_side else -4, 0), textcoords="offset points",
                             ha="left" if right_side else "right", va="center", fontsize=8)
-        ax.set_xscale("log")
+        ends = [v for b in bars for v in (b["output_low"], b["output_high"])] + [base]
+        log = min(ends) > 0  # a ratio axis only where every end is positive
+        ax.set_xscale("log" if log else "linear")
         ax.axvline(base, color="black", linewidth=1.2)
         ax.set_yticks(range(len(bars) - 1, -1, -1), [b["assumption"] for b in bars])
         out_unit = units.get(output_name, "")
         ax.set_xlabel(f"{output_name} ({out_unit})" if out_unit else output_name)
         ax.set_title(f"{output_name}: one assumption at a time, base case "
                      f"{_with_unit(base, out_unit)} (black line)", fontsize=10)
-        ends = [v for b in bars for v in (b["output_low"], b["output_high"])] + [base]
         # Room on both sides for the input labels (a log axis: pad by a factor).
-        ax.set_xlim(min(ends) / 4, max(ends) * 4)
+        pad = (max(ends) - min(ends)) * 0.6 or 1.0
+        ax.set_xlim(*((min(ends) / 4, max(ends) * 4) if log else (min(ends) - pad, max(ends) + pad)))
         ax.legend(handles=[
             Patch(color=colors[0], label=f"input at its {100 * low_q:g}% quantile"),
             Patch(color=colors[1], label=f"input at its {100 * high_q:g}% quantile")],

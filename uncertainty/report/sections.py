@@ -152,10 +152,17 @@ def _rows_table(rows: list[dict], code: Collection[str] = ()) -> Table:
                            for key in header] for row in rows])
 
 
+def _swing_words(bar: dict) -> str:
+    """x3.2 (the ratio of the two ends) when both are positive, else their difference."""
+    if bar["swing_log10"] is not None:
+        return f"x{10 ** bar['swing_log10']:.3g}"
+    return f"±{format_value(bar.get('swing', abs(bar['output_high'] - bar['output_low'])) / 2)}"
+
+
 def _tornado_table(doc: dict, result: dict, name: str) -> Table:
     rows = [[f"`{bar['assumption']}`", _interval((bar["input_low"], bar["input_high"])),
              format_value(bar["output_low"]), format_value(bar["output_high"]),
-             f"x{10 ** bar['swing_log10']:.3g}"] for bar in result["bars"]]
+             _swing_words(bar)] for bar in result["bars"]]
     q_low, q_high = (percentile_words(result[k]) for k in ("low_quantile", "high_quantile"))
     return Table(["assumption", "input, low to high", f"{_label(doc, name)} at low",
                   f"{_label(doc, name)} at high", "swing"], rows,

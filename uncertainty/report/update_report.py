@@ -1,7 +1,10 @@
-"""An update's results as data (the JSON document) and on disk (report.md, figures, posterior.nc).
+"""An update's results as data (the JSON document) and on disk (report.md, report.html,
+update.json, figures, posterior.nc).
 
-:func:`update_document` and :func:`render_markdown` are pure; :func:`write_update_report` is the
-one function here that writes, through :func:`uncertainty.files.output_directory`.
+:func:`update_document`, :func:`update_sections` and :func:`render_markdown` are pure; the
+sections go through the same block layer as every report (:mod:`.blocks`, :mod:`.html`);
+:func:`write_update_report` is the one function here that writes, through
+:func:`uncertainty.files.output_directory`.
 """
 
 from __future__ import annotations
@@ -15,9 +18,13 @@ import xarray as xr
 
 from ..files import output_directory
 from ..summary import format_value
+from .blocks import Block, Bullets, Image, Section, Table, Text, to_markdown
+from .html import to_html
 from .update_plots import moved_most, prior_posterior_figure
+from .writer import write_figures
 
-__all__ = ["intervals", "render_markdown", "update_document", "write_update_report"]
+__all__ = ["intervals", "render_markdown", "update_document", "update_sections",
+           "write_update_report"]
 
 DIAGNOSTIC_KEYS = ("r_hat_max", "ess_bulk_min", "divergences", "pareto_k")
 FIGURE_COUNT = 4
@@ -52,49 +59,40 @@ def _interval(stat: dict) -> str:
     return f"{format_value(stat['median'])} ({format_value(low)} to {format_value(high)})"
 
 
-def _table(doc: dict, names: list[str]) -> list[str]:
-    lines = ["| quantity | prior median (90% interval) | posterior median (90% interval) |",
-             "|---|---|---|"]
-    for name in names:
-        lines.append(f"| {name} | {_interval(doc['prior'][name])} | "
-                     f"{_interval(doc['posterior'][name])} |")
-    return lines
+def _table(doc: dict, names: list[str]) -> Table:
+    return Table(["quantity", "prior median (90% interval)", "posterior median (90% interval)"],
+                 [[f"`{name}`", _interval(doc["prior"][name]), _interval(doc["posterior"][name])]
+                  for name in names])
 
 
-def _diagnostics(result) -> list[str]:
+def _diagnostics(result) -> list[Block]:
     d = result.diagnostics
     fmt = {"r_hat_max": ".4f", "ess_bulk_min": ".0f", "pareto_k": ".3f", "divergences": "d"}
-    lines = [f"- {k}: " + ("n/a" if d.get(k) is None else format(d[k], fmt[k]))
+    items = [f"{k}: " + ("n/a" if d.get(k) is None else format(d[k], fmt[k]))
              for k in DIAGNOSTIC_KEYS]
-    if result.warnings:
-        lines = ["**WARNING**: " + w for w in result.warnings] + [""] + lines
-    return lines
+    return [Text("**WARNING**: " + w) for w in result.warnings] + [Bullets(items)]
 
 
-def _sensitivity(result) -> list[str]:
-    lines = ["Power-scaling sensitivity (ArviZ `psense`): how much the posterior moves when the",
-             "prior or the likelihood is raised to a power near 1. Both >= 0.05 flags a potential",
-             "prior-data conflict (or a prior and evidence that are both informative); a sensitive",
-             "prior with a weak likelihood means the evidence says little about that quantity.", "",
-             "| variable | prior | likelihood | diagnosis |", "|---|---|---|---|"]
-    for row in result.sensitivity:
-        lines.append(f"| {row['name']} | {row.get('prior', 'n/a')} | {row.get('likelihood', 'n/a')} "
-                     f"| {row['diagnosis']} |")
-    return lines
+def _sensitivity(result) -> list[Block]:
+    return [Text("Power-scaling sensitivity (ArviZ `psense`): how much the posterior moves when "
+                 "the prior or the likelihood is raised to a power near 1. Both >= 0.05 flags a "
+                 "potential prior-data conflict (or a prior and evidence that are both "
+                 "informative); a sensitive prior with a weak likelihood means the evidence says "
+                 "little about that quantity."),
+            Table(["variable", "prior", "likelihood", "diagnosis"],
+                  [[f"`{row['name']}`", str(row.get("prior", "n/a")),
+                    str(row.get("likelihood", "n/a")), row["diagnosis"]]
+                   for row in result.sensitivity])]
 
 
-def _evidence(result) -> list[str]:
-    lines = ["| file | quantity | value | noise | sigma | tag | date | source |",
-             "|---|---|---|---|---|---|---|---|"]
-    for ev in result.evidence:
-        for obs in ev.observations:
-            lines.append(f"| {Path(ev.path).name if ev.path else ''} | {obs.quantity} | "
-                         f"{format_value(obs.value)} | {obs.noise} | {obs.sigma:g} | {obs.tag} | "
-                         f"{obs.date} | {obs.source} |")
-    return lines
+def _evidence(result) -> Table:
+    rows = [[Path(ev.path).name if ev.path else "", f"`{obs.quantity}`", format_value(obs.value),
+             obs.noise, f"{obs.sigma:g}", obs.tag, obs.date, obs.source]
+            for ev in result.evidence for obs in ev.observations]
+    return Table(["file", "quantity", "value", "noise", "sigma", "tag", "date", "source"], rows)
 
 
-def _correlations(result) -> list[str]:
+def _correlations(result) -> list[Section]:
     """The parent's rank correlations and the posterior's, pair by pair (none: no section)."""
     from ..inference.refit import rank_correlations
 
@@ -104,53 +102,78 @@ def _correlations(result) -> list[str]:
     involved = {name for pair in pairs for name in pair}
     names = [name for name in result.priors if name in involved]  # the pairs' own order
     after = rank_correlations(result.tree["posterior"], names)
-    lines = ["## Rank correlations, before and after", "",
-             "Spearman rank correlations of the parent's `[correlations]` (a Gaussian copula, "
+    return [Section("correlations", "Rank correlations, before and after", [
+        Text("Spearman rank correlations of the parent's `[correlations]` (a Gaussian copula, "
              "kept exactly in the prior density) and of the posterior draws. The new prior "
              "file's `[correlations]` keeps the posterior pairs that stand out of Monte Carlo "
-             "noise (`[provenance.correlations]` says by what rule).", "",
-             "| pair | prior | posterior |", "|---|---|---|"]
-    for (a, b), rho in pairs.items():
-        lines.append(f"| {a}, {b} | {rho:+.2f} | {after[f'{a},{b}']:+.2f} |")
-    return lines + [""]
+             "noise (`[provenance.correlations]` says by what rule)."),
+        Table(["pair", "prior", "posterior"],
+              [[f"{a}, {b}", f"{rho:+.2f}", f"{after[f'{a},{b}']:+.2f}"]
+               for (a, b), rho in pairs.items()]),
+    ])]
 
 
-def render_markdown(result, doc: dict, figure: str | None, moved: list[str]) -> str:
-    """report.md: headline and assumption intervals before and after, evidence, diagnostics."""
+def _title(result) -> str:
+    return f"Update of `{result.priors.name}` ({result.method})"
+
+
+def update_sections(result, doc: dict, figure: str | None, moved: list[str]) -> list[Section]:
+    """The update report's sections: headline and assumption intervals before and after,
+    diagnostics, evidence, the figure, correlations and prior sensitivity."""
     priors = result.priors
     assumptions = [n for n in priors if n in doc["posterior"]]
     outputs = [n for n in doc["posterior"] if n not in priors]
     headline = [n for n in result.model.headline if n in doc["posterior"]] or outputs
-    lines = [f"# Update of `{priors.name}` ({result.method})", "",
-             f"Priors: `{priors.path or priors.name}` (sha256 `{priors.sha256 or 'n/a'}`); "
-             f"seed {result.seed}; new prior file: `{doc['new_priors']}`.", "",
-             "## Headline outputs, before and after", "", *_table(doc, headline), "",
-             "## Diagnostics", "", *_diagnostics(result), "",
-             "## Evidence", "", *_evidence(result), ""]
+    sections = [
+        Section("headline", "Headline outputs, before and after", [_table(doc, headline)]),
+        Section("diagnostics", "Diagnostics", _diagnostics(result)),
+        Section("evidence", "Evidence", [_evidence(result)]),
+    ]
     if figure:
-        lines += ["## What the evidence moved most", "",
-                  "Prior (blue) and posterior (orange) of the inputs whose distribution moved "
-                  "most: " + ", ".join(f"`{m}`" for m in moved) + ".", "", f"![prior vs posterior]({figure})", ""]
-    lines += [*_correlations(result), "## Every assumption", "", *_table(doc, assumptions), "",
-              "## Every output", "", *_table(doc, outputs), "",
-              "## Prior sensitivity", "", *_sensitivity(result), "",
-              "Intervals are ArviZ equal-tailed 90% intervals; the prior from Monte Carlo draws of "
-              "the parent priors, the posterior from the sampler's draws (`posterior.nc`).", ""]
-    return "\n".join(lines)
+        sections.append(Section("moved", "What the evidence moved most", [
+            Text("Prior (blue) and posterior (orange) of the inputs whose distribution moved "
+                 "most: " + ", ".join(f"`{m}`" for m in moved) + "."),
+            Image(figure, "prior vs posterior")]))
+    sections += [*_correlations(result),
+                 Section("assumptions", "Every assumption", [_table(doc, assumptions)]),
+                 Section("outputs", "Every output", [
+                     _table(doc, outputs),
+                     Text("Intervals are ArviZ equal-tailed 90% intervals; the prior from Monte "
+                          "Carlo draws of the parent priors, the posterior from the sampler's "
+                          "draws (`posterior.nc`).")]),
+                 Section("sensitivity", "Prior sensitivity", _sensitivity(result))]
+    return sections
+
+
+def _intro(result, doc: dict) -> list[Text]:
+    priors = result.priors
+    return [Text(f"Priors: `{priors.path or priors.name}` (sha256 `{priors.sha256 or 'n/a'}`); "
+                 f"seed {result.seed}; new prior file: `{doc['new_priors']}`.")]
+
+
+def render_markdown(result, doc: dict, figure: str | None, moved: list[str]) -> str:
+    """report.md: headline and assumption intervals before and after, evidence, diagnostics."""
+    return to_markdown(_title(result), update_sections(result, doc, figure, moved),
+                       _intro(result, doc))
 
 
 def write_update_report(result, doc: dict, out: Path, force: bool = False) -> None:
-    """Write report.md, update.json, posterior.nc and a prior-vs-posterior figure to ``out``."""
+    """Write report.md, report.html, update.json, posterior.nc and a prior-vs-posterior figure
+    (``figures/prior_vs_posterior.svg``) to ``out``."""
     priors = result.priors
     inputs = [n for n in priors.uncertain if n in doc["posterior"]]
     moved = moved_most(result.tree, inputs, FIGURE_COUNT)
     units = {n: priors.unit(n) for n in priors} | {n: q.unit for n, q in result.model.outputs.items()}
+    figures = {"prior_vs_posterior": prior_posterior_figure(result.tree, moved, units)} if moved \
+        else {}
+    figure = next(iter(figures), None)
+    sections = update_sections(result, doc, figure, moved)
     with output_directory(Path(out), force=force) as staging:
-        figure = None
-        if moved:
-            figure = "prior_vs_posterior.png"
-            prior_posterior_figure(result.tree, moved, units).savefig(staging / figure, dpi=110)
-        (staging / "report.md").write_text(render_markdown(result, doc, figure, moved), "utf-8")
+        svgs = write_figures(staging, figures)
+        (staging / "report.md").write_text(
+            to_markdown(_title(result), sections, _intro(result, doc)), "utf-8")
+        (staging / "report.html").write_text(
+            to_html(_title(result), sections, svgs, _intro(result, doc)), "utf-8")
         (staging / "update.json").write_text(json.dumps(doc, indent=1, default=_plain) + "\n")
         result.tree.to_netcdf(staging / "posterior.nc", engine="h5netcdf")
 

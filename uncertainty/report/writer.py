@@ -113,7 +113,7 @@ def summary_document(priors: PriorSet, result: StreamResult, wall_seconds: float
         "headline_max_relative_mcse": error,
         "assumptions": _assumption_rows(priors),
         **model.report_extras(),
-        **(_sensitivity(priors, model, result.seed) if sensitivity else {}),
+        **(_sensitivity(priors, result) if sensitivity else {}),
         "run": _run_facts(result, error, wall_seconds),
         "model": _model_facts(priors, model),
     }
@@ -138,14 +138,16 @@ def _run_facts(result: StreamResult, error: float, wall_seconds: float) -> dict:
     }
 
 
-def _sensitivity(priors: PriorSet, model: Model, seed: int) -> dict:
+def _sensitivity(priors: PriorSet, result: StreamResult) -> dict:
     """Tornado swings and Sobol indices of the headline outputs, whether they name the same top
-    driver, and what to pin down next."""
+    driver, and what to pin down next. Indices are of log(output) when every headline output
+    was positive in every draw of the run's first chunk, else of the output itself."""
+    model, grid = result.model, result.grid
     headline = model.headline
     swings = tornado(priors, outputs=headline, model=model)
-    scale = "log" if all(swings["outputs"][name]["base"] > 0 for name in headline) else "linear"
-    indices = sobol_document(priors, n_base=REPORT_SOBOL_N, seed=seed, outputs=headline,
-                             model=model, scale=scale)
+    positive = all(grid.log[grid.names.index(name)] for name in headline)
+    indices = sobol_document(priors, n_base=REPORT_SOBOL_N, seed=result.seed, outputs=headline,
+                             model=model, scale="log" if positive else "linear")
     if priors.correlations:
         indices["note"] = ("The priors are correlated; these Sobol indices are computed as if the "
                            "assumptions were independent (same marginals), so they measure "
@@ -187,8 +189,10 @@ def render_html(doc: dict, description: str = "", svgs: Mapping[str, str] | None
 def report_figures(doc: dict, tree: xr.DataTree) -> dict[str, Figure]:
     """Figure name -> Figure: a distribution per headline output, a sketch per assumption."""
     draws, outputs = tree["prior"], doc["model"]["outputs"]
+    whose = doc["model"]["marks_label"].removeprefix("the ")
     figures = {f"dist_{name}": distribution_figure(draws[name].values, doc["outputs"][name],
-                                                   outputs[name]["label"], outputs[name]["unit"])
+                                                   outputs[name]["label"], outputs[name]["unit"],
+                                                   whose)
                for name in doc["headline"]}
     for name, row in doc["assumptions"].items():
         figures[f"prior_{name}"] = prior_sketch(draws[name].values, fixed=row["family"] == "fixed")

@@ -26,6 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 from scipy.stats import qmc
 
+from ..families import U_MAX, U_MIN, open_unit
 from ..model import Model, as_model
 from ..priors import PriorSet
 from .tornado import chosen_outputs, fixed_values, icdf_blocks
@@ -36,9 +37,6 @@ DEFAULT_N_BOOTSTRAP = 500
 SCALES = ("log", "linear")
 SAMPLERS = ("sobol", "random")
 BOOTSTRAP_CHUNK = 50  # bootstrap replicates per matrix product: bounds memory at large n_base
-# Largest float32 below 1: a float64 point closer to 1 would round to 1 and map to infinity.
-_U_MAX = float(np.nextafter(np.float32(1), np.float32(0)))
-_U_MIN = float(np.finfo(np.float32).tiny)
 
 
 def _base_points(sampler: str, n_base: int, dims: int, seed: int, key) -> jnp.ndarray:
@@ -50,8 +48,8 @@ def _base_points(sampler: str, n_base: int, dims: int, seed: int, key) -> jnp.nd
         except TypeError:  # SciPy < 1.15 names it seed
             engine = qmc.Sobol(dims, scramble=True, seed=generator)
         points = engine.random_base2(int(math.log2(n_base)))
-        return jnp.clip(jnp.asarray(points, jnp.float32), _U_MIN, _U_MAX)
-    return jax.random.uniform(key, (n_base, dims), jnp.float32, minval=_U_MIN, maxval=_U_MAX)
+        return open_unit(points)
+    return jax.random.uniform(key, (n_base, dims), jnp.float32, minval=U_MIN, maxval=U_MAX)
 
 
 def _check_sobol_args(n_base: int, scale: str, sampler: str, n_bootstrap: int) -> None:
@@ -117,7 +115,7 @@ def sobol_indices(fn: Model | Callable, priors: PriorSet, n_base: int = 2**14, s
     chosen = chosen_outputs(run, outputs)
     stacked = jnp.stack([run[o] for o in chosen])  # (outputs, d + 2, N)
     s1, st, boot_s1, boot_st, finite = _analyse(stacked, boot_key, scale, n_bootstrap)
-    bad = [o for o, ok in zip(chosen, np.asarray(finite)) if not ok]
+    bad = [o for o, ok in zip(chosen, np.asarray(finite), strict=True) if not ok]
     if bad:
         rule = "> 0 and finite for scale='log'" if scale == "log" else "finite"
         raise ValueError(f"output '{bad[0]}' must be {rule} at every design point")

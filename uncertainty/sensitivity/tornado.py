@@ -49,8 +49,8 @@ def tornado(priors: PriorSet, low: float = 0.05, high: float = 0.95,
     dict
         ``{"note": ..., "outputs": {NAME: {"base", "low_quantile", "high_quantile", "bars"}}}``;
         each bar has ``assumption, input_low, input_high, output_low, output_high, swing_log10``
-        (``|log10(output_high / output_low)|``; None where an output is not positive), bars
-        sorted by swing, largest first.
+        (``|log10(output_high / output_low)|``; None where an output is not positive) and
+        ``swing`` (``|output_high - output_low|``), bars sorted by swing, largest first.
     """
     if not 0 < low < high < 1:
         raise ValueError(f"need 0 < low < high < 1, got low={low}, high={high}")
@@ -61,16 +61,17 @@ def tornado(priors: PriorSet, low: float = 0.05, high: float = 0.95,
     levels = np.full((2 * len(names) + 1, len(names)), 0.5, np.float32)
     for i in range(len(names)):
         levels[1 + 2 * i, i], levels[2 + 2 * i, i] = low, high
-    columns = jnp.stack([icdf_blocks(priors[name].dist, levels[:, i]) for i, name in enumerate(names)])
+    columns = jnp.stack([icdf_blocks(priors[name].dist, levels[:, i])
+                         for i, name in enumerate(names)])
     results = _tornado_cases(columns, names, fixed_values(priors), model)
-    inputs = dict(zip(names, np.asarray(columns, np.float64)))
+    inputs = dict(zip(names, np.asarray(columns, np.float64), strict=True))
     results = {k: np.asarray(v, np.float64) for k, v in results.items()}
     chosen = chosen_outputs(results, outputs)
     table = {}
     for out in chosen:
         values = results[out]
         bars = [_bar(name, inputs[name], values, i) for i, name in enumerate(names)]
-        bars.sort(key=lambda bar: -1.0 if bar["swing_log10"] is None else -bar["swing_log10"])
+        bars.sort(key=_swing_order(bars))
         table[out] = {"base": float(values[0]), "low_quantile": low, "high_quantile": high,
                       "bars": bars}
     return {"note": TORNADO_NOTE, "outputs": table}
@@ -96,7 +97,15 @@ def _bar(name: str, inputs, values: np.ndarray, i: int) -> dict:
     swing = (abs(math.log10(out_high / out_low)) if out_low > 0 and out_high > 0 else None)
     return {"assumption": name, "input_low": float(inputs[1 + 2 * i]),
             "input_high": float(inputs[2 + 2 * i]), "output_low": out_low,
-            "output_high": out_high, "swing_log10": swing}
+            "output_high": out_high, "swing_log10": swing, "swing": abs(out_high - out_low)}
+
+
+def _swing_order(bars: list[dict]):
+    """Largest first: by the ratio of the two ends (decades) when every end is positive, else by
+    their difference (an output that reaches zero or below has no ratio)."""
+    if all(bar["swing_log10"] is not None for bar in bars):
+        return lambda bar: -bar["swing_log10"]
+    return lambda bar: -bar["swing"]
 
 
 def chosen_outputs(results: Mapping, outputs: Sequence[str] | None) -> list[str]:

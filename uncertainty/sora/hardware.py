@@ -52,7 +52,8 @@ def catalogue() -> dict[str, dict]:
 
 
 def lookup_gpu(spec: str, where: str = "--gpu") -> Accelerator:
-    """The accelerator named by ``NAME`` or ``NAME:PRECISION``; a UserError lists the known names."""
+    """The accelerator named by ``NAME`` or ``NAME:PRECISION``; a UserError lists the known
+    names."""
     if not isinstance(spec, str):
         raise UserError(f"{where}: a GPU name must be a string, got {spec!r}")
     name, _, precision = spec.strip().partition(":")

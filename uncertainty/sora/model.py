@@ -26,8 +26,8 @@ article's neutral value when absent from ``a`` (see ``NEUTRAL``), so the article
   parameters grow as width cubed and ``width = 1152 * param_ratio ** (1/3)``.
 
 Demand is a sum over platforms (closure): ``daily_ai_video_minutes = sum_p
-p_minutes_per_day * p_ai_share``. With ``gpu_hour_price_usd`` among the assumptions, :func:`model_for`
-adds the cost outputs (``COST_OUTPUTS``).
+p_minutes_per_day * p_ai_share``. With ``gpu_hour_price_usd`` among the assumptions,
+:func:`model_for` adds the cost outputs (``COST_OUTPUTS``).
 
 Example
 -------
@@ -228,7 +228,8 @@ def compute_outputs(a: dict, attention: str = "linear",
         * s["tokens_per_frame_multiplier"] * per_token(sequence_tokens)
         * a["diffusion_steps"] * s["cfg_passes"])
     video_minutes_per_gpu_hour = (
-        a["gpu_peak_flops"] * a["inference_utilization"] * 3600.0 / inference_flops_per_video_minute)
+        a["gpu_peak_flops"] * a["inference_utilization"] * 3600.0
+        / inference_flops_per_video_minute)
     breakeven_video_minutes = training_flops / inference_flops_per_video_minute
     daily_ai_video_minutes = sum(a[minutes] * a[share]
                                  for minutes, share in map(platform_assumptions, platforms))

@@ -69,8 +69,9 @@ def _platform_tables(platforms, assumptions: dict, where: str) -> tuple[str, ...
             raise PriorError(f"{here}: must be a table with {' and '.join(PLATFORM_KEYS)}")
         unknown = sorted(set(table) - set(PLATFORM_KEYS))
         if unknown:
-            raise PriorError(f"{here}: unknown key '{unknown[0]}' (allowed: {', '.join(PLATFORM_KEYS)})")
-        for key, assumption in zip(PLATFORM_KEYS, platform_assumptions(platform)):
+            raise PriorError(f"{here}: unknown key '{unknown[0]}' "
+                             f"(allowed: {', '.join(PLATFORM_KEYS)})")
+        for key, assumption in zip(PLATFORM_KEYS, platform_assumptions(platform), strict=True):
             if key not in table:
                 raise PriorError(f"{here}: missing key '{key}'")
             if assumption in assumptions:
@@ -117,9 +118,11 @@ def structure_lines(structure: dict, has_width: bool = True) -> list[str]:
     if attention == "linear":
         attention_words = " (compute linear in frames, as in the article)"
     else:
-        attention_words = " (full attention: per token, seq / (6 x width) on top of the linear layers)"
+        attention_words = (" (full attention: per token, seq / (6 x width) on top of the linear "
+                           "layers)")
         if not has_width:
-            attention_words += "; width from the rule 1152 x param_ratio^(1/3), no model_width prior"
+            attention_words += ("; width from the rule 1152 x param_ratio^(1/3), "
+                                "no model_width prior")
     return [
         "GPU: " + (f"{gpu['name']} ({gpu['full_name']}), dense {gpu['precision'].upper()} peak "
                    f"{gpu['peak_flops'] / 1e12:,.1f} TFLOP/s; {gpu['source']}" if gpu

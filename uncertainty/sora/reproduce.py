@@ -50,11 +50,13 @@ def _h100_months(flops, i):
 
 def _sora_training_flops(i, r, multiplier):
     latent_frames = i["clip_seconds"] * i["fps"] / i["temporal_compression"]
-    return i["dit_training_flops"] * r["param_ratio"] * multiplier * latent_frames * i["video_fraction"]
+    return (i["dit_training_flops"] * r["param_ratio"] * multiplier * latent_frames
+            * i["video_fraction"])
 
 
 def _per_video_minute(i, r):
-    return i["dit_step_flops"] * r["param_ratio"] * 60 * i["fps"] / i["temporal_compression"] * i["diffusion_steps"]
+    return (i["dit_step_flops"] * r["param_ratio"] * 60 * i["fps"] / i["temporal_compression"]
+            * i["diffusion_steps"])
 
 
 DIT_ONLY = {"sora_params": None, "dataset_multiplier": 1.0, "video_fraction": 0.0}
@@ -115,7 +117,8 @@ LINES = (
          lambda run: run(**FULL_UTIL)["video_minutes_per_gpu_hour"] * 24),
     Line("fleet_average", "H100s, average demand, 100% utilization",
          lambda i, r, c: c["ai_minutes_per_day"] / r["minutes_per_h100_day"],
-         lambda run: run(**FULL_UTIL, generations_per_upload=1.0, peak_to_average=1.0)["fleet_gpus"],
+         lambda run: run(**FULL_UTIL, generations_per_upload=1.0,
+                         peak_to_average=1.0)["fleet_gpus"],
          "15M / 120 is 125k, not 89k: the article's 89k implies 10.7M AI minutes per day"),
     Line("fleet_peak", "H100s at peak (x2 utilization, x2 peak, x2 generations)",
          lambda i, r, c: (c["fleet_average"] / i["inference_utilization"] * i["peak_to_average"]
@@ -135,7 +138,8 @@ def _model_runner(data: dict) -> Callable[..., dict]:
     def run(**overrides) -> dict:
         point = {**inputs, "dataset_multiplier": arithmetic["dataset_multiplier_low"], **overrides}
         if point["dataset_multiplier"] in ("low", "high"):
-            point["dataset_multiplier"] = arithmetic[f"dataset_multiplier_{point['dataset_multiplier']}"]
+            point["dataset_multiplier"] = arithmetic[
+                f"dataset_multiplier_{point['dataset_multiplier']}"]
         if point["sora_params"] is None:
             point["sora_params"] = point["dit_params"]
         point = {k: float(v) for k, v in point.items()}

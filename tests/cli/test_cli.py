@@ -80,19 +80,24 @@ BAD = {  # name -> (how to break the article priors, expected message fragment)
                        "sora_params: unknown family"),
     "missing source": ({"sora_params": {"dist": "lognormal", "ci": [1e9, 2e9]}},
                        "sora_params: missing key 'source'"),
-    "unknown key": ({"sora_params": {"dist": "lognormal", "ci": [1e9, 2e9], "sigmaa": 1, "source": "s"}},
+    "unknown key": ({"sora_params": {"dist": "lognormal", "ci": [1e9, 2e9], "sigmaa": 1,
+                                     "source": "s"}},
                     "sora_params: unknown key 'sigmaa'"),
-    "interval out of order": ({"sora_params": {"dist": "lognormal", "ci": [9e9, 2e9], "source": "s"}},
+    "interval out of order": ({"sora_params": {"dist": "lognormal", "ci": [9e9, 2e9],
+                                               "source": "s"}},
                               "sora_params: interval out of order"),
     "non-positive bound": ({"sora_params": {"dist": "lognormal", "ci": [-1e9, 2e9], "source": "s"}},
                            "sora_params: lognormal needs positive bounds"),
-    "positive family gets a normal": ({"fps": {"dist": "normal", "mean": 24, "sd": 1, "source": "s"}},
+    "positive family gets a normal": ({"fps": {"dist": "normal", "mean": 24, "sd": 1,
+                                               "source": "s"}},
                                       "fps: must be > 0"),
-    "share above one": ({"video_fraction": {"dist": "uniform", "low": 0.5, "high": 1.2, "source": "s"}},
+    "share above one": ({"video_fraction": {"dist": "uniform", "low": 0.5, "high": 1.2,
+                                            "source": "s"}},
                         "video_fraction: a share must lie in (0, 1]"),
     "share at zero": ({"tiktok_ai_share": {"dist": "fixed", "value": 0.0, "source": "s"}},
                       "tiktok_ai_share: a share must lie in (0, 1]"),
-    "nan": ({"fps": {"dist": "fixed", "value": float("nan"), "source": "s"}}, "fps: 'value' must be finite"),
+    "nan": ({"fps": {"dist": "fixed", "value": float("nan"), "source": "s"}},
+            "fps: 'value' must be finite"),
     "infinity": ({"fps": {"dist": "fixed", "value": float("inf"), "source": "s"}},
                  "fps: 'value' must be finite"),
     "misspelt assumption": ({"sora_param": {"dist": "fixed", "value": 1e9, "source": "s"}},
@@ -105,8 +110,9 @@ def test_bad_prior_file_exits_2_with_one_line_and_writes_nothing(tmp_path, case)
     overrides, message = BAD[case]
     path = write_priors(tmp_path / "bad.toml", overrides)
     out = tmp_path / "out"
+    # One case as a real process: no traceback there either.
     result = run_cli("report", "--priors", str(path), "--out", str(out), "--samples", "1000",
-                     subprocess_=case == "nan")  # one case as a real process: no traceback there either
+                     subprocess_=case == "nan")
     assert result.returncode == 2
     assert message in result.stderr and str(path) in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
@@ -124,7 +130,8 @@ def test_toml_syntax_error_names_the_line(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text("[meta]\nname = \"x\"\n\n[assumptions.fps\ndist = \"fixed\"\n")
     result = run_cli("priors", "validate", str(path))
-    assert result.returncode == 2 and "TOML syntax error" in result.stderr and "line 4" in result.stderr
+    assert (result.returncode == 2 and "TOML syntax error" in result.stderr
+            and "line 4" in result.stderr)
 
 
 @pytest.mark.parametrize("args, message", [
@@ -155,14 +162,16 @@ def test_out_that_is_a_file_is_refused(tmp_path):
 def test_same_priors_seed_and_version_give_identical_summary_numbers(tmp_path):
     docs = []
     for name in ("a", "b"):
-        result = run_cli("report", "--samples", "3000", "--seed", "11", "--out", str(tmp_path / name))
+        result = run_cli("report", "--samples", "3000", "--seed", "11",
+                         "--out", str(tmp_path / name))
         assert result.returncode == 0, result.stderr
         doc = json.loads((tmp_path / name / "summary.json").read_text())
         doc["run"].pop("wall_seconds")
         docs.append(doc)
     assert docs[0] == docs[1]
     run = docs[0]["run"]
-    assert docs[0]["seed"] == 11 and docs[0]["samples"] == 3000 and len(docs[0]["priors"]["sha256"]) == 64
+    assert (docs[0]["seed"] == 11 and docs[0]["samples"] == 3000
+            and len(docs[0]["priors"]["sha256"]) == 64)
     assert {"sora-uq", "jax", "numpyro", "arviz", "xarray", "python"} <= set(run["versions"])
     assert docs[0]["command"][:2] == ["sora-uq", "report"] and "--seed" in docs[0]["command"]
 
@@ -188,7 +197,8 @@ def test_adaptive_qmc_report_states_its_sampler_checks_and_error(tmp_path):
     (["--samples", "1000", "--rtol", "0.01"], "not both"),
     (["--rtol", "0"], "--rtol: must be a relative error"),
     (["--sampler", "sobol"], "invalid choice"),
-    (["--coordinator", "127.0.0.1:1234"], "--coordinator, --num-processes and --process-id together"),
+    (["--coordinator", "127.0.0.1:1234"],
+     "--coordinator, --num-processes and --process-id together"),
     (["--coordinator", "127.0.0.1:1234", "--num-processes", "2", "--process-id", "2"],
      "--process-id must be in [0, 2)"),
 ])

@@ -23,7 +23,8 @@ def test_model_at_the_article_point_inputs():
     ratio = 20e9 / 675e6
     flops = 1e21 * ratio * 4 * (0.5 * 180 + 0.5)
     assert math.isclose(out["training_flops"], flops, rel_tol=1e-12)
-    assert math.isclose(out["training_gpu_months"], flops / (989.4e12 * SECONDS_PER_MONTH), rel_tol=1e-12)
+    assert math.isclose(out["training_gpu_months"], flops / (989.4e12 * SECONDS_PER_MONTH),
+                        rel_tol=1e-12)
     per_minute = 524e9 * ratio * 180 * 250
     assert math.isclose(out["inference_flops_per_video_minute"], per_minute, rel_tol=1e-12)
     assert math.isclose(out["breakeven_video_minutes"], flops / per_minute, rel_tol=1e-12)
@@ -36,17 +37,20 @@ def test_model_at_the_article_point_inputs():
 def test_model_is_jax_traceable_and_vmaps():
     batch = {k: np.full(5, v, np.float32) for k, v in ARTICLE_POINT.items()}
     out = jax.jit(jax.vmap(compute_outputs))(batch)
-    np.testing.assert_allclose(np.asarray(out["fleet_gpus"]), compute_outputs(ARTICLE_POINT)["fleet_gpus"],
-                               rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(out["fleet_gpus"]),
+                               compute_outputs(ARTICLE_POINT)["fleet_gpus"], rtol=1e-5)
 
 
 def _lognormal_product_priors(tmp_path):
     """Fix everything at the article's point, except three lognormal factors."""
-    specs = {name: {"dist": "fixed", "value": float(v), "source": "test"} for name, v in ARTICLE_POINT.items()}
+    specs = {name: {"dist": "fixed", "value": float(v), "source": "test"}
+             for name, v in ARTICLE_POINT.items()}
     specs["video_fraction"]["value"] = 1.0
     specs["sora_params"] = {"dist": "lognormal", "median": 20e9, "sigma": 0.6, "source": "test"}
-    specs["dataset_multiplier"] = {"dist": "lognormal", "median": 6.0, "sigma": 0.4, "source": "test"}
-    specs["diffusion_steps"] = {"dist": "lognormal", "median": 100.0, "sigma": 0.5, "source": "test"}
+    specs["dataset_multiplier"] = {"dist": "lognormal", "median": 6.0, "sigma": 0.4,
+                                   "source": "test"}
+    specs["diffusion_steps"] = {"dist": "lognormal", "median": 100.0, "sigma": 0.5,
+                                "source": "test"}
     return priors_from_dict(specs, model=MODEL)
 
 

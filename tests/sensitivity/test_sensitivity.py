@@ -1,4 +1,5 @@
-"""Sensitivity: Sobol indices against closed forms, tornado swings, the pin-down ranking, the CLI."""
+"""Sensitivity: Sobol indices against closed forms, tornado swings, the pin-down ranking, the
+CLI."""
 
 import json
 import math
@@ -173,7 +174,8 @@ def test_pin_down_ranks_by_first_order_index(lognormal_sobol):
     assert [r["S1"] for r in rows] == sorted((r["S1"] for r in rows), reverse=True)
     factors = sorted(PRODUCTS["training_gpu_months"], key=lambda f: -SIGMAS[f])
     assert [r["assumption"] for r in rows[:3]] == factors[:3]
-    assert "sora_params" in rows[0]["sentence"] and "log(training GPU-months)" in rows[0]["sentence"]
+    assert ("sora_params" in rows[0]["sentence"]
+            and "log(training GPU-months)" in rows[0]["sentence"])
     assert "almost none" in rows[-1]["sentence"]
 
 
@@ -253,7 +255,7 @@ def test_cli_tornado_writes_figures_and_json(tmp_path):
     entry = doc["outputs"]["fleet_gpus"]
     assert entry["low_quantile"] == 0.1 and entry["high_quantile"] == 0.9
     assert set(entry["bars"][0]) == {"assumption", "input_low", "input_high", "output_low",
-                                     "output_high", "swing_log10"}
+                                     "output_high", "swing_log10", "swing"}
     assert (out / "fleet_gpus.png").read_bytes()[:4] == b"\x89PNG"
 
 

@@ -63,4 +63,5 @@ def test_reproduce_cli_json():
     lines = json.loads(result.stdout)["lines"]
     assert {tuple(sorted(line)) for line in lines} == {
         ("article", "consistent", "key", "label", "model", "note", "recomputed")}
-    assert [line["key"] for line in lines if not line["consistent"]] == ["fleet_average", "fleet_peak"]
+    assert ([line["key"] for line in lines if not line["consistent"]]
+            == ["fleet_average", "fleet_peak"])

@@ -1,4 +1,5 @@
-"""Updating rank-correlated priors: closed forms, marginals kept, the written [correlations], chaining.
+"""Updating rank-correlated priors: closed forms, marginals kept, the written [correlations],
+chaining.
 
 Two lognormal assumptions joined by a Gaussian copula are exactly a bivariate lognormal, and an
 observation of log(x y) or log(x) with Gaussian noise is conjugate, so the posterior of
@@ -196,7 +197,8 @@ def test_a_singular_posterior_copula_is_projected_and_still_loads():
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(2, 4, 500))
     z = x + y + 1e-3 * rng.normal(size=x.shape)
-    posterior = xr.Dataset({n: (("chain", "draw"), v) for n, v in zip("xyz", (x, y, z))})
+    posterior = xr.Dataset({n: (("chain", "draw"), v)
+                            for n, v in zip("xyz", (x, y, z), strict=True)})
     table, info = correlations_table(posterior, ["x", "y", "z"], math.inf, "test")
     assert info["projected"] and "nearest correlation matrix" in info["note"]
     pairs = {k: v for k, v in table.items() if k != "source"}

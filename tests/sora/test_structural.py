@@ -11,6 +11,7 @@ from uncertainty.errors import PriorError, UserError
 from uncertainty.sora.hardware import catalogue, lookup_gpu
 from uncertainty.sora.model import (
     ARTICLE_POINT,
+    DEFAULT_SOURCE,
     DIT_TOKENS_PER_FRAME,
     DIT_WIDTH,
     NEUTRAL,
@@ -18,7 +19,6 @@ from uncertainty.sora.model import (
     compute_outputs,
     model_for,
 )
-from uncertainty.sora.model import DEFAULT_SOURCE
 
 INFORMED = ROOT / "priors" / "informed-2026.toml"
 BASE = compute_outputs(ARTICLE_POINT)
@@ -70,7 +70,8 @@ def test_quadratic_attention_matches_its_closed_form():
     linear, quadratic = model_for("linear")(point), model_for("quadratic")(point)
     seq = 180 * 1024 * 2.0
     assert close(quadratic["attention_factor"], _factor(seq, 4096))
-    assert close(quadratic["inference_flops_per_video_minute"] / linear["inference_flops_per_video_minute"],
+    assert close(quadratic["inference_flops_per_video_minute"]
+                 / linear["inference_flops_per_video_minute"],
                  _factor(seq, 4096))
     # Training: video samples carry the clip's factor, images (one frame) their own.
     vf, frames = 0.5, 180.0
@@ -118,8 +119,10 @@ def test_article_priors_load_with_neutral_defaults(article_priors):
     for name, value in NEUTRAL.items():
         prior = article_priors[name]
         assert prior.is_fixed and prior.dist.value == value and prior.source == DEFAULT_SOURCE
-    assert article_priors.structure["attention"] == "linear" and article_priors.structure["platforms"] == ["tiktok", "youtube"]
-    assert article_priors.structure["gpu"]["name"] == "H100"  # matched from gpu_peak_flops = 989.4e12
+    assert (article_priors.structure["attention"] == "linear"
+            and article_priors.structure["platforms"] == ["tiktok", "youtube"])
+    # The GPU is matched from gpu_peak_flops = 989.4e12.
+    assert article_priors.structure["gpu"]["name"] == "H100"
     result = run_cli("priors", "show", str(ARTICLE))
     assert result.returncode == 0 and DEFAULT_SOURCE in result.stdout
 
@@ -127,9 +130,11 @@ def test_article_priors_load_with_neutral_defaults(article_priors):
 def test_platform_tables_equal_canonical_assumptions(tmp_path):
     data = tomllib.loads(ARTICLE.read_text())
     spec = data["assumptions"]
-    table = ("\n[platforms.tiktok]\nminutes_per_day = { dist = \"fixed\", value = 17e6, source = \"t\" }\n"
+    table = ("\n[platforms.tiktok]\n"
+             "minutes_per_day = { dist = \"fixed\", value = 17e6, source = \"t\" }\n"
              "ai_share = { dist = \"fixed\", value = 0.5, source = \"t\" }\n"
-             "[platforms.reels]\nminutes_per_day = { dist = \"fixed\", value = 1e6, source = \"t\" }\n"
+             "[platforms.reels]\n"
+             "minutes_per_day = { dist = \"fixed\", value = 1e6, source = \"t\" }\n"
              "ai_share = { dist = \"fixed\", value = 0.1, source = \"t\" }\n")
     path = write_priors(tmp_path / "p.toml", drop=("tiktok_minutes_per_day", "tiktok_ai_share"),
                         extra=table)
@@ -160,7 +165,8 @@ def test_meta_choices_and_their_errors(tmp_path):
     (tmp_path / "w.toml").write_text(text + width)
     with pytest.raises(PriorError, match="model_width is used only with"):
         load_priors(tmp_path / "w.toml")
-    (tmp_path / "q.toml").write_text(text.replace("[meta]", "[meta]\nattention = \"quadratic\"") + width)
+    (tmp_path / "q.toml").write_text(
+        text.replace("[meta]", "[meta]\nattention = \"quadratic\"") + width)
     assert load_priors(tmp_path / "q.toml").structure["attention"] == "quadratic"
     (tmp_path / "a.toml").write_text(text.replace("[meta]", "[meta]\nattention = \"cubic\""))
     with pytest.raises(PriorError, match="attention must be one of"):
@@ -175,20 +181,23 @@ def test_gpu_catalogue_and_override():
     for entry in catalogue().values():
         assert entry["fp8"] == pytest.approx(2 * entry["bf16"], rel=0.01) and entry["source"]
     priors = load_priors(ARTICLE, gpu="b200:fp8")
-    assert priors["gpu_peak_flops"].dist.value == 4500e12 and priors.structure["gpu"]["name"] == "B200"
+    assert (priors["gpu_peak_flops"].dist.value == 4500e12
+            and priors.structure["gpu"]["name"] == "B200")
     with pytest.raises(UserError, match="known: H100, H200, B200, GB200"):
         lookup_gpu("A100")
 
 
 def test_unknown_gpu_is_a_one_line_exit_2(tmp_path):
     result = run_cli("report", "--gpu", "A100", "--samples", "100", "--out", str(tmp_path / "r"))
-    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "known: H100" in result.stderr
+    assert (result.returncode == 2 and result.stderr.count("\n") == 1
+            and "known: H100" in result.stderr)
     assert not (tmp_path / "r").exists()
 
 
 def test_informed_priors_load_and_say_where_each_number_comes_from():
     priors = load_priors(INFORMED)
-    assert priors.structure["attention"] == "quadratic" and priors.structure["gpu"]["name"] == "H100"
+    assert (priors.structure["attention"] == "quadratic"
+            and priors.structure["gpu"]["name"] == "H100")
     assert set(priors.model({k: 1.0 for k in priors})) >= {"training_cost_usd", "attention_factor"}
     for name, prior in priors.items():
         assert prior.source != DEFAULT_SOURCE, name  # every assumption, structural ones included

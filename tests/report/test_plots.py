@@ -46,7 +46,8 @@ def test_tornado_axis_is_log_with_base_marked(figure):
 
 def test_tornado_bars_largest_on_top_and_labelled(figure):
     ax = figure.axes[0]
-    by_height = sorted(zip(ax.get_yticks(), (t.get_text() for t in ax.get_yticklabels())),
+    by_height = sorted(zip(ax.get_yticks(), (t.get_text() for t in ax.get_yticklabels()),
+                           strict=False),
                        reverse=True)
     assert [label for _, label in by_height] == ["big", "inverse", "small"]  # inert left out
     widths = {}

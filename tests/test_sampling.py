@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from uncertainty import priors_from_dict, simulate
-from uncertainty.sora.model import ASSUMPTIONS, OUTPUTS
 from uncertainty.sampling import CHUNK_SIZE
+from uncertainty.sora.model import ASSUMPTIONS, OUTPUTS
 
 
 @pytest.fixture(scope="module")
@@ -50,5 +50,6 @@ def test_general_engine_draws_any_names():
 
 
 def test_assumptions_are_independent(tree):
-    a, b = tree["prior"]["sora_params"].values.ravel(), tree["prior"]["diffusion_steps"].values.ravel()
+    a = tree["prior"]["sora_params"].values.ravel()
+    b = tree["prior"]["diffusion_steps"].values.ravel()
     assert abs(np.corrcoef(np.log(a), np.log(b))[0, 1]) < 0.02

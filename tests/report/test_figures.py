@@ -51,6 +51,7 @@ def test_sketch_and_forest_plot():
 
 def test_importing_figures_changes_no_matplotlib_state():
     code = ("import matplotlib\nbefore = (matplotlib.get_backend(), dict(matplotlib.rcParams))\n"
-            "import uncertainty.report.figures, uncertainty.report.writer, uncertainty.report.compare\n"
+            "import uncertainty.report.figures, uncertainty.report.writer, "
+            "uncertainty.report.compare\n"
             "assert (matplotlib.get_backend(), dict(matplotlib.rcParams)) == before\n")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

@@ -48,7 +48,8 @@ def conjugate():
 
 def test_conjugate_lognormal_matches_closed_form(conjugate):
     precision = 1 / PRIOR_SIGMA**2 + 1 / NOISE**2
-    mean = (math.log(PRIOR_MEDIAN) / PRIOR_SIGMA**2 + math.log(OBSERVED / SCALE) / NOISE**2) / precision
+    mean = (math.log(PRIOR_MEDIAN) / PRIOR_SIGMA**2
+            + math.log(OBSERVED / SCALE) / NOISE**2) / precision
     sd = precision**-0.5
     median, (q05, q95) = _log_stats(conjugate, "x")
     # Tolerances on the log scale: ~3 Monte Carlo standard errors at ~1000 effective draws.
@@ -121,7 +122,10 @@ def test_importance_sampling_refuses_when_pareto_k_is_high():
 
 def test_a_then_b_matches_a_and_b_together():
     quantities = ["x", "y", "xy"]
-    model = lambda a: {"xy": a["x"] * a["y"]}
+
+    def model(a):
+        return {"xy": a["x"] * a["y"]}
+
     priors = priors_from_dict({
         "x": {"dist": "lognormal", "median": 10.0, "sigma": 1.0, "source": "test"},
         "y": {"dist": "lognormal", "median": 2.0, "sigma": 0.7, "source": "test"}})
@@ -153,7 +157,8 @@ def test_refit_rules_recover_known_parameters():
     rng = np.random.default_rng(0)
     beta = priors_from_dict({"b": {"dist": "beta", "alpha": 2.0, "beta": 5.0, "source": "t"}})["b"]
     fit = refit_marginal(beta.dist, rng.beta(2.0, 5.0, 200_000))
-    assert fit["alpha"] == pytest.approx(2.0, rel=0.03) and fit["beta"] == pytest.approx(5.0, rel=0.03)
+    assert (fit["alpha"] == pytest.approx(2.0, rel=0.03)
+            and fit["beta"] == pytest.approx(5.0, rel=0.03))
     pert = priors_from_dict({"p": {"dist": "pert", "low": 1.0, "mode": 2.0, "high": 5.0,
                                    "source": "t"}})["p"].dist
     draws = 1.0 + 4.0 * rng.beta(*pert.shape, 200_000)
@@ -205,7 +210,8 @@ def test_round_trip_json_and_report(round_trip):
         low, high = stat["eti_90"]
         assert low <= stat["median"] <= high
     files = {p.name for p in report.iterdir()}
-    assert {"report.md", "update.json", "posterior.nc", "prior_vs_posterior.png"} <= files
+    assert {"report.md", "report.html", "update.json", "posterior.nc", "figures"} <= files
+    assert (report / "figures" / "prior_vs_posterior.svg").exists()
     text = (report / "report.md").read_text()
     assert "fleet_gpus" in text and "## Diagnostics" in text and "pareto_k" in text
     tree = xr.open_datatree(report / "posterior.nc", engine="h5netcdf")

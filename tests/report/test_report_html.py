@@ -94,7 +94,7 @@ def test_html_and_markdown_give_the_sections_in_the_issue_order(report_dir):
     starts = ["1. Headline intervals", "2. Distributions", "3. What drives the uncertainty",
               "4. Assumptions", "5. The article's arithmetic", "6. Run facts"]
     numbered = [h for h in headings if h[:1].isdigit()]
-    assert [h.startswith(s) for h, s in zip(numbered, starts)] == [True] * len(starts)
+    assert [h.startswith(s) for h, s in zip(numbered, starts, strict=False)] == [True] * len(starts)
     assert len(numbered) == len(starts)
     assert "not computed" not in markdown and "Tornado chart of" in markdown
     for line in markdown.splitlines():
@@ -106,8 +106,10 @@ def test_headline_says_the_articles_percentile_in_words(report_dir):
     doc = json.loads((report_dir / "summary.json").read_text())
     fleet = doc["outputs"]["fleet_gpus"]
     percent = round(100 * fleet["article_percentile"])
-    suffix = "th" if 10 <= percent % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(percent % 10, "th")
-    sentence = f"The article's 720k GPUs (peak serving fleet) sits at the {percent}{suffix} percentile"
+    suffix = ("th" if 10 <= percent % 100 <= 20
+              else {1: "st", 2: "nd", 3: "rd"}.get(percent % 10, "th"))
+    sentence = (f"The article's 720k GPUs (peak serving fleet) sits at the {percent}{suffix} "
+                "percentile")
     for name in ("report.md", "report.html"):
         assert sentence in (report_dir / name).read_text("utf-8")
 
@@ -137,7 +139,8 @@ def browser():
     # Without the background-networking flags Chromium phones home and, offline, logs failures.
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--disable-dev-shm-usage", f"--window-size={VIEWPORT[0]},{VIEWPORT[1]}"):
+                 "--disable-sync", "--disable-dev-shm-usage",
+                 f"--window-size={VIEWPORT[0]},{VIEWPORT[1]}"):
         options.add_argument(flag)
     user_data = Path(__import__("tempfile").mkdtemp(prefix="chromium-profile-"))
     options.add_argument(f"--user-data-dir={user_data}")

@@ -1,4 +1,5 @@
-"""Evidence files: the shipped ones are valid and cited; bad ones exit 2 in one line, writing nothing."""
+"""Evidence files: the shipped ones are valid and cited; bad ones exit 2 in one line, writing
+nothing."""
 
 from pathlib import Path
 

@@ -1,0 +1,184 @@
+"""What several commands share: argument types, options, the progress line.
+
+Argument types raise ``argparse.ArgumentTypeError`` (argparse turns it into a usage error);
+every usage error is one line and exit status 2 (:class:`Parser`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from .. import interrupt
+from ..defaults import DEFAULT_RTOL, MAX_SAMPLES
+from ..errors import UserError
+
+__all__ = ["MODEL_HELP", "Parser", "Progress", "add_model_option", "add_priors_option",
+           "add_run_options", "add_scale_options", "chosen_outputs", "quantile", "rtol",
+           "samples", "seed", "sobol_n", "writes"]
+
+def samples(text: str) -> int:
+    try:
+        value = int(float(text)) if "e" in text.lower() else int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if not 1 <= value <= MAX_SAMPLES or (("e" in text.lower()) and float(text) != value):
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to {MAX_SAMPLES:.0e}, got {text}")
+    return value
+
+
+def seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"must be in [0, 2^32), got {value}")
+    return value
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit status 2."""
+
+    def error(self, message: str):
+        raise UserError(f"{self.prog}: {message} (see --help)")
+
+
+class Progress:
+    """One line on stderr, redrawn in place: draws so far and the error reached. Silent when
+    stderr is not a terminal, during the first seconds (short runs print nothing), and with
+    ``show=False`` (``--quiet``). Called between steps, it is also where a Ctrl-C that a library
+    swallowed stops the run (see :mod:`uncertainty.interrupt`)."""
+
+    def __init__(self, after_seconds: float = 2.0, stream=None, show: bool = True):
+        self._show = show
+        self._clock = time.perf_counter
+        self._start = self._clock()
+        self._after = after_seconds
+        self._stream = stream or sys.stderr
+        self._error = None
+        self._shown = False
+
+    def __call__(self, draws: int, error: float | None) -> None:
+        interrupt.raise_if_requested()
+        self._error = error if error is not None else self._error
+        elapsed = self._clock() - self._start
+        if not self._show or elapsed < self._after or not self._stream.isatty():
+            return
+        reached = f", relative MCSE {100 * self._error:.2f}%" if self._error is not None else ""
+        self._stream.write(f"\rdrawing: {draws:,} draws{reached}, {draws / elapsed:,.0f} draws/s ")
+        self._stream.flush()
+        self._shown = True
+
+    def close(self) -> None:
+        if self._shown:
+            self._stream.write("\n")
+            self._stream.flush()
+
+
+MODEL_HELP = ("the model to run: FILE.py:NAME or package.module:NAME, naming an uncertainty.Model "
+              "(Python code: loading it runs it). Default: the prior file's [meta] model, else "
+              "the Sora model")
+
+
+def add_model_option(parser) -> None:
+    parser.add_argument("--model", metavar="FILE.py:NAME", help=MODEL_HELP)
+
+
+def add_priors_option(parser, required: bool = False) -> None:
+    """--priors (a prior file or a shipped name) and --model."""
+    if required:
+        parser.add_argument("--priors", required=True, help="prior file path or name")
+    else:
+        parser.add_argument("--priors", default="article",
+                            help="prior file path or name (default: article)")
+    add_model_option(parser)
+
+
+def add_run_options(parser, draws: str, out: str, json_file: str,
+                     samples_default: str = "400000") -> None:
+    """--samples, --seed, --out, --force and --json, shared by the commands that simulate."""
+    parser.add_argument("--samples", type=samples, default=None,
+                        help=f"{draws} (default: {samples_default})")
+    parser.add_argument("--seed", type=seed, default=0, help="random seed (default: 0)")
+    parser.add_argument("--out", help=f"output directory (default: {out})")
+    parser.add_argument("--force", action="store_true",
+                        help="replace an existing directory the tool did not write")
+    parser.add_argument("--json", action="store_true", help=f"print {json_file} to stdout")
+
+
+def rtol(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not 1e-5 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be a relative error from 1e-5 to below 1, got {text}")
+    return value
+
+
+def add_scale_options(parser) -> None:
+    """Adaptive stopping, the sampler, progress, and joining a multi-host run."""
+    parser.add_argument("--rtol", type=rtol, default=None,
+                        help=f"draw until the Monte Carlo standard error of the 5%%, 50%% and 95%% "
+                             f"quantiles of the headline outputs is at most this, relative "
+                             f"(default: {DEFAULT_RTOL}; ignored with --samples)")
+    parser.add_argument("--max-samples", type=samples, default=MAX_SAMPLES,
+                        help="stop an --rtol run here even if not converged (default: 1e9)")
+    parser.add_argument("--sampler", choices=("mc", "qmc"), default="mc",
+                        help="mc: Monte Carlo; qmc: scrambled Sobol points, 16 randomised "
+                             "replicates for the error estimate, --samples rounded up to a "
+                             "multiple of 16 (default: mc)")
+    parser.add_argument("--quiet", action="store_true", help="no progress line on stderr")
+    group = parser.add_argument_group(
+        "multi-host", "join a jax.distributed run (or set JAX_COORDINATOR_ADDRESS and let JAX "
+        "read the cluster); every process runs the same command, process 0 writes")
+    group.add_argument("--coordinator", metavar="HOST:PORT", help="address of process 0")
+    group.add_argument("--num-processes", type=int, metavar="N", help="number of processes")
+    group.add_argument("--process-id", type=int, metavar="I", help="this process's rank, 0..N-1")
+
+
+def writes(joined: bool) -> bool:
+    """In a multi-host run every process computes the summary; only process 0 writes it."""
+    if not joined:
+        return True
+    import jax
+
+    return jax.process_index() == 0
+
+
+MIN_SOBOL_N, MAX_SOBOL_N = 2**4, 2**18
+
+
+def quantile(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be a quantile level strictly between 0 and 1, "
+                                         f"got {text}")
+    return value
+
+
+def sobol_n(text: str) -> int:
+    try:
+        value = 2 ** int(text[2:]) if text.startswith("2^") else int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number like 16384 or 2^14, "
+                                         f"got {text!r}") from None
+    if value & (value - 1) or not MIN_SOBOL_N <= value <= MAX_SOBOL_N:
+        raise argparse.ArgumentTypeError(f"must be a power of 2 from {MIN_SOBOL_N} to "
+                                         f"{MAX_SOBOL_N} (2^18), got {text}")
+    return value
+
+
+def chosen_outputs(option: str, model) -> list[str]:
+    """--output: one output of the model, or all of them."""
+    if option == "all":
+        return list(model.outputs)
+    if option not in model.outputs:
+        raise UserError(f"--output: unknown output '{option}' of the model '{model.name}' "
+                        f"(known: {', '.join(model.outputs)}, or all)")
+    return [option]

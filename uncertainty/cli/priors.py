@@ -1,0 +1,61 @@
+"""``sora-uq priors validate|show``: check a prior file, or show it as a table."""
+
+from __future__ import annotations
+
+from ..report.blocks import Table, table_markdown
+from .options import Parser, add_model_option
+
+
+def cmd_priors_validate(args) -> int:
+    from ..priors import load_priors
+
+    priors = load_priors(args.path, model=args.model)
+    print(f"{priors.path}: ok ({len(priors)} assumptions, {len(priors.uncertain)} uncertain; "
+          f"model '{priors.model.name}')")
+    return 0
+
+
+def cmd_priors_show(args) -> int:
+    from ..priors import load_priors
+    from ..summary import format_value
+
+    priors = load_priors(args.path, model=args.model)
+    print(f"# {priors.name}: {priors.description}\n")
+    rows = []
+    for name, prior in priors.items():
+        d = prior.dist
+        interval = "fixed" if prior.is_fixed else (
+            f"{format_value(d.quantile(0.05))} to {format_value(d.quantile(0.95))}")
+        rows.append([name, d.describe(), format_value(d.quantile(0.5)), interval,
+                     priors.unit(name), prior.source])
+    print(table_markdown(Table(["assumption", "distribution", "median", "90% interval", "unit",
+                                "source"], rows)))
+    _print_structure(priors)
+    return 0
+
+
+def _print_structure(priors) -> None:
+    """The model, its structure (the Sora model: GPU, attention, platforms) and the rank
+    correlations, under the `priors show` table."""
+    print(f"\nmodel: {priors.model.name}; outputs: {', '.join(priors.model.outputs)}")
+    for line in priors.model.structure_lines(priors.structure, priors):
+        print(line)
+    if priors.correlations:
+        print("rank correlations (Spearman): " + "; ".join(
+            f"{a} ~ {b} {rho:+.2f}" for (a, b), rho in priors.correlations.items()))
+    else:
+        print("rank correlations: none (assumptions independent)")
+
+
+def add(commands) -> None:
+    priors = commands.add_parser("priors", help="validate or show a prior file")
+    actions = priors.add_subparsers(dest="priors_command", metavar="ACTION", required=True,
+                                    parser_class=Parser)
+    validate = actions.add_parser("validate", help="check a prior file")
+    validate.add_argument("path")
+    add_model_option(validate)
+    validate.set_defaults(func=cmd_priors_validate)
+    show = actions.add_parser("show", help="table of assumptions, intervals and sources")
+    show.add_argument("path")
+    add_model_option(show)
+    show.set_defaults(func=cmd_priors_show)

@@ -1,0 +1,74 @@
+"""``sora-uq report``: simulate and write an interval report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..defaults import DEFAULT_RTOL
+from ..errors import UserError
+from .options import (
+    Progress,
+    add_priors_option,
+    add_run_options,
+    add_scale_options,
+    writes,
+)
+
+
+def cmd_report(args) -> int:
+    from ..distributed import initialize
+    from ..priors import resolve_priors_path
+
+    if args.samples is not None and args.rtol is not None:
+        raise UserError("give --samples (a fixed number of draws) or --rtol (draw until the "
+                        "error is small enough), not both")
+    joined = initialize(args.coordinator, args.num_processes, args.process_id)
+    from ..report.writer import headline_table, run_report
+
+    path = resolve_priors_path(args.priors)
+    out = Path(args.out) if args.out else Path("reports") / _report_name(path, args.gpu, args.model)
+    rtol = args.rtol if args.rtol is not None else DEFAULT_RTOL
+    doc = run_report(str(path), out, samples=args.samples, seed=args.seed, force=args.force,
+                     gpu=args.gpu, rtol=rtol, sampler=args.sampler, max_samples=args.max_samples,
+                     progress=Progress(show=not args.quiet), write=writes(joined),
+                     model=args.model, sensitivity=not args.no_sensitivity)
+    if not writes(joined):
+        return 0
+    if args.json:
+        print(json.dumps(doc, indent=1))
+    else:
+        print(headline_table(doc))
+        print(f"\nwrote {out}/ (report.html, report.md, summary.json, figures/, draws.nc)")
+    return 0
+
+
+def _priors_name(path: Path, model: str | None) -> str:
+    from ..priors import load_priors
+
+    return load_priors(path, model=model).name
+
+
+def _report_name(path: Path, gpu: str | None, model: str | None = None) -> str:
+    """reports/<priors name>, or <priors name>-<gpu> when --gpu overrides the file's GPU."""
+    from ..sora.hardware import lookup_gpu
+
+    if gpu is None:
+        return _priors_name(path, model)
+    chosen = lookup_gpu(gpu)
+    suffix = chosen.name.lower() + ("-fp8" if chosen.precision == "fp8" else "")
+    return f"{_priors_name(path, model)}-{suffix}"
+
+
+def add(commands) -> None:
+    report = commands.add_parser("report", help="simulate and write an interval report")
+    add_priors_option(report)
+    report.add_argument("--no-sensitivity", action="store_true",
+                        help="skip the tornado and Sobol step (the report says so)")
+    add_run_options(report, draws="a fixed number of draws", out="reports/<priors name>",
+                    json_file="summary.json", samples_default="as many as --rtol needs")
+    report.add_argument("--gpu", metavar="NAME", help="GPU from the catalogue (H100, H200, B200, "
+                        "GB200; NAME:fp8 for the FP8 peak), replacing the file's gpu_peak_flops "
+                        "(Sora model)")
+    add_scale_options(report)
+    report.set_defaults(func=cmd_report, adaptive=True)

@@ -1,0 +1,53 @@
+"""``sora-uq sobol``: first- and total-order Sobol indices."""
+
+from __future__ import annotations
+
+import json
+
+from ..errors import UserError
+from ..report.blocks import Table, table_markdown
+from .options import add_priors_option, chosen_outputs, seed, sobol_n
+
+
+def cmd_sobol(args) -> int:
+    from ..priors import load_priors, resolve_priors_path
+    from ..sensitivity import sobol_document
+
+    priors = load_priors(resolve_priors_path(args.priors), model=args.model)
+    outputs = chosen_outputs(args.output, priors.model)
+    try:
+        doc = sobol_document(priors, n_base=args.n, seed=args.seed, scale=args.scale,
+                             outputs=outputs)
+    except ValueError as err:  # an output that log scale cannot take (zero or negative)
+        raise UserError(f"sobol: {err}; use --scale linear for outputs that are not all > 0") \
+            from None
+    doc = {"priors": {"name": priors.name, "path": priors.path, "sha256": priors.sha256}, **doc}
+    if args.json:
+        print(json.dumps(doc, indent=1))
+        return 0
+    print(f"Sobol indices, {doc['scale']} scale, n_base {doc['n_base']}, {doc['sampler']}; "
+          f"95% bootstrap intervals")
+    for name, indices in doc["outputs"].items():
+        rows = [[assumption, _index(ix, "S1"), _index(ix, "ST")]
+                for assumption, ix in sorted(indices.items(), key=lambda item: -item[1]["ST"])]
+        print(f"\n{name}\n" + table_markdown(Table(["assumption", "S1 (95% CI)", "ST (95% CI)"],
+                                                    rows)))
+    return 0
+
+
+def _index(ix: dict, key: str) -> str:
+    low, high = ix[f"{key}_ci"]
+    return f"{ix[key]:.3f} ({low:.3f} to {high:.3f})"
+
+
+def add(commands) -> None:
+    sobol = commands.add_parser("sobol", help="first- and total-order Sobol indices")
+    add_priors_option(sobol)
+    sobol.add_argument("--output", default="all", help="an output name, or all (default)")
+    sobol.add_argument("--n", type=sobol_n, default=2**14,
+                       help="base sample size, a power of 2 (default 16384 = 2^14)")
+    sobol.add_argument("--scale", choices=("log", "linear"), default="log",
+                       help="variance of log(output) (default) or of the output")
+    sobol.add_argument("--seed", type=seed, default=0, help="random seed (default: 0)")
+    sobol.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    sobol.set_defaults(func=cmd_sobol)
