@@ -45,7 +45,8 @@ class Copula(NamedTuple):
 
 
 def spearman_to_pearson(rho):
-    """Pearson correlation of a Gaussian copula's normal scores with Spearman correlation ``rho``."""
+    """Pearson correlation of a Gaussian copula's normal scores with Spearman correlation
+    ``rho``."""
     return 2.0 * np.sin(np.pi * np.asarray(rho, np.float64) / 6.0)
 
 
@@ -55,7 +56,8 @@ def pearson_to_spearman(r):
     return 6.0 / np.pi * np.arcsin(np.asarray(r, np.float64) / 2.0)
 
 
-def correlation_matrix(names: tuple[str, ...], spearman: Mapping[tuple[str, str], float]) -> np.ndarray:
+def correlation_matrix(names: tuple[str, ...],
+                       spearman: Mapping[tuple[str, str], float]) -> np.ndarray:
     """The normal-score (Pearson) correlation matrix over ``names``."""
     index = {name: i for i, name in enumerate(names)}
     matrix = np.eye(len(names))
@@ -88,7 +90,8 @@ def build_copula(order: tuple[str, ...], spearman: Mapping[tuple[str, str], floa
 
 
 def scores_to_uniforms(normals):
-    """Normal scores -> uniforms ``Phi(z)``, clipped inside (0, 1) exactly as the sampler clips them.
+    """Normal scores -> uniforms ``Phi(z)``, clipped inside (0, 1) exactly as the sampler clips
+    them.
 
     Differentiable in ``z`` (zero slope only beyond the clip, ~5.3 sigma up), so a gradient-based
     sampler can work on the scores (see :mod:`uncertainty.update`)."""

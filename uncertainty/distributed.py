@@ -17,7 +17,8 @@ __all__ = ["initialize", "requested"]
 
 
 def requested(coordinator: str | None, num_processes: int | None, process_id: int | None) -> bool:
-    """True when flags or JAX's own variable (``JAX_COORDINATOR_ADDRESS``) ask for a multi-host run."""
+    """True when flags or JAX's own variable (``JAX_COORDINATOR_ADDRESS``) ask for a multi-host
+    run."""
     return any(v is not None for v in (coordinator, num_processes, process_id)) or bool(
         os.environ.get("JAX_COORDINATOR_ADDRESS"))
 
@@ -32,7 +33,8 @@ def initialize(coordinator: str | None = None, num_processes: int | None = None,
         return False
     given = [coordinator is not None, num_processes is not None, process_id is not None]
     if any(given) and not all(given):
-        raise UserError("a multi-host run needs --coordinator, --num-processes and --process-id together")
+        raise UserError("a multi-host run needs --coordinator, --num-processes and --process-id "
+                        "together")
     if num_processes is not None and not 0 <= process_id < num_processes:
         raise UserError(f"--process-id must be in [0, {num_processes}), got {process_id}")
     if jax.distributed.is_initialized():

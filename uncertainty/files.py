@@ -134,6 +134,7 @@ def write_new_file(path: Path, text: str) -> None:
         raise_if_requested()
         os.link(tmp, path)  # fails if `path` appeared meanwhile: no overwrite, even in a race
     except FileExistsError:
-        raise UserError(f"{path}: already exists; it is never overwritten, choose a new name") from None
+        raise UserError(f"{path}: already exists; it is never overwritten, choose a new name") \
+            from None
     finally:
         os.unlink(tmp)

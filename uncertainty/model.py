@@ -175,7 +175,17 @@ class Model:
         """The assumptions ``fn`` reads: as declared, else found by tracing ``fn`` once."""
         if self.inputs is not None:
             return tuple(self.inputs)
-        return traced_inputs(self.fn)
+        required, optional = traced_inputs(self.fn)
+        return required + tuple(name for name in optional if name not in required)
+
+    @cached_property
+    def optional_inputs(self) -> frozenset[str]:
+        """Inputs a prior file may leave out: declared with a default, or (found by tracing)
+        read only through ``a.get(name, default)`` or tested with ``name in a``."""
+        if self.inputs is not None:
+            return frozenset(n for n, q in self.inputs.items() if q.default is not None)
+        required, optional = traced_inputs(self.fn)
+        return frozenset(optional) - set(required)
 
     def input(self, name: str) -> Quantity:
         return (self.inputs or {}).get(name, Quantity())
@@ -241,33 +251,36 @@ class Model:
 
 
 class _Recorder(dict):
-    """A dict of abstract inputs that remembers which keys the model asked for."""
+    """A dict of abstract inputs that remembers which keys the model asked for: those it must
+    have (``a[name]``) and those it can do without (``a.get(name)``, ``name in a``)."""
 
     def __init__(self):
         super().__init__()
-        self.asked: list[str] = []
-
-    def _note(self, key):
-        if key not in self.asked:
-            self.asked.append(key)
+        self.required: list[str] = []
+        self.optional: list[str] = []
 
     def __getitem__(self, key):
-        self._note(key)
+        if key not in self.required:
+            self.required.append(key)
         return jnp.ones((), jnp.float32)
 
     def get(self, key, default=None):
-        self._note(key)
+        if key not in self.optional:
+            self.optional.append(key)
         return default
 
     def __contains__(self, key):
-        self._note(key)
+        self.get(key)
         return False
 
 
-def traced_inputs(fn: Callable[[dict], dict]) -> tuple[str, ...]:
-    """The keys ``fn`` reads from its argument, in the order it first reads them.
+def traced_inputs(fn: Callable[[dict], dict]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The keys ``fn`` reads from its argument, in the order it first reads them: those it
+    indexes (required) and those it reads with ``a.get`` or tests with ``in`` (optional).
 
-    An input read with ``a.get(name, default)`` or tested with ``name in a`` counts too."""
+    >>> traced_inputs(lambda a: {"y": a["x"] * a.get("scale", 1.0)})
+    (('x',), ('scale',))
+    """
     recorder = _Recorder()
     try:
         jax.eval_shape(lambda: fn(recorder))
@@ -275,7 +288,7 @@ def traced_inputs(fn: Callable[[dict], dict]) -> tuple[str, ...]:
         raise UserError(f"model {getattr(fn, '__name__', fn)!r}: could not be traced to find "
                         f"its inputs ({type(err).__name__}: {err}); declare them with "
                         "Model(..., inputs=[...])") from None
-    return tuple(recorder.asked)
+    return tuple(recorder.required), tuple(recorder.optional)
 
 
 def as_model(model: Model | Callable | None, fallback: Model | None = None) -> Model:
@@ -300,7 +313,7 @@ def _wrap(fn: Callable) -> Model:
     cached = _WRAPPED.get(id(fn))
     if cached is not None and cached[0] is fn:
         return cached[1]
-    names = traced_inputs(fn)
+    names, _ = traced_inputs(fn)
     shapes = jax.eval_shape(fn, {name: jax.ShapeDtypeStruct((), jnp.float32) for name in names})
     model = Model(fn, {name: "" for name in shapes}, name=getattr(fn, "__name__", "model"))
     _WRAPPED[id(fn)] = (fn, model)
@@ -315,7 +328,8 @@ def load_model(spec: str, relative_to: Path | None = None) -> Model:
     if not isinstance(spec, str) or spec.count(":") != 1 or not all(spec.split(":")):
         raise UserError(f"model '{spec}': name it as FILE.py:NAME or package.module:NAME")
     where, name = spec.rsplit(":", 1)
-    module = _module_from_file(where, relative_to) if where.endswith(".py") else _module(where, spec)
+    module = (_module_from_file(where, relative_to) if where.endswith(".py")
+              else _module(where, spec))
     if not hasattr(module, name):
         known = [k for k, v in vars(module).items() if isinstance(v, Model)]
         close = difflib.get_close_matches(name, known, n=1)

@@ -162,12 +162,17 @@ def _against_model(priors: dict[str, Prior], model: Model, where: str) -> dict[s
     for key in inputs:
         quantity = model.input(key)
         if key not in filled:
-            if quantity.default is None:
+            if quantity.default is not None:
+                filled[key] = _default_prior(key, quantity)
+            elif key in model.optional_inputs:
+                continue
+            else:
                 label = f" ({quantity.label})" if quantity.label else ""
                 raise PriorError(f"{where}: missing assumption '{key}'{label}")
-            filled[key] = _default_prior(key, quantity)
         _check_kind(filled[key], quantity, where)
-    return {key: filled[key] for key in inputs}
+    ordered = {key: filled[key] for key in inputs if key in filled}
+    model.check_outputs(ordered)
+    return ordered
 
 
 def _default_prior(name: str, quantity: Quantity) -> Prior:

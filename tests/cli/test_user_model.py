@@ -65,7 +65,8 @@ def test_report_speaks_of_the_users_model_not_sora(report):
     page = (out / "report.md").read_text()
     assert page.startswith("# Data-centre power: interval report")
     assert "article" not in page.lower() and "sora compute" not in page.lower()
-    assert "facility power (MW)" in page and (out / "figures" / "dist_facility_power_mw.svg").exists()
+    assert ("facility power (MW)" in page
+            and (out / "figures" / "dist_facility_power_mw.svg").exists())
     assert summary["structure"]["correlations"] == [{"a": "gpus", "b": "watts_per_gpu",
                                                     "spearman": 0.5}]
 
@@ -115,7 +116,8 @@ def test_compare_doubling_the_fleet_doubles_the_power_draw_for_draw(tmp_path):
                        .replace('model = "model.py:MODEL"', f'model = "{EXAMPLE}/model.py:MODEL"'))
     result = _ok("compare", "--priors", str(PRIORS), "--priors", str(doubled), "--samples",
                  "20000", "--out", str(tmp_path / "c"), "--json")
-    first, second = (s["outputs"]["facility_power_mw"] for s in json.loads(result.stdout)["scenarios"])
+    first, second = (s["outputs"]["facility_power_mw"]
+                     for s in json.loads(result.stdout)["scenarios"])
     # the same seed draws the same uniforms: every draw, hence every quantile, exactly doubles
     assert second["median"] / first["median"] == pytest.approx(2.0, rel=1e-5)
     assert second["eti_90"][1] / first["eti_90"][1] == pytest.approx(2.0, rel=1e-5)

@@ -14,7 +14,7 @@ Examples
   $ sora-uq sobol --priors article --n 16384 --scale log --json
   $ sora-uq report --priors priors/mine.toml --model my_model.py:MODEL
 
-  $ sora-uq update --priors article --evidence priors/evidence/*.toml --out priors/article-updated.toml
+  $ sora-uq update --priors article --evidence priors/evidence/demand-2025.toml --out new.toml
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ def cmd_compare(args) -> int:
     from ..report.compare import run_compare
 
     out = Path(args.out) if args.out else Path("reports") / "compare"
-    doc = run_compare(args.priors or [], out, samples=args.samples, seed=args.seed, force=args.force,
-                      model=args.model)
+    doc = run_compare(args.priors or [], out, samples=args.samples, seed=args.seed,
+                      force=args.force, model=args.model)
     if args.json:
         print(json.dumps(doc, indent=1))
     else:

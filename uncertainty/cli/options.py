@@ -24,7 +24,8 @@ def samples(text: str) -> int:
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
     if not 1 <= value <= MAX_SAMPLES or (("e" in text.lower()) and float(text) != value):
-        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to {MAX_SAMPLES:.0e}, got {text}")
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number from 1 to {MAX_SAMPLES:.0e}, got {text}")
     return value
 
 
@@ -114,7 +115,8 @@ def rtol(text: str) -> float:
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
     if not 1e-5 <= value < 1:
-        raise argparse.ArgumentTypeError(f"must be a relative error from 1e-5 to below 1, got {text}")
+        raise argparse.ArgumentTypeError(
+            f"must be a relative error from 1e-5 to below 1, got {text}")
     return value
 
 

@@ -15,6 +15,7 @@ def cmd_reproduce(args) -> int:
 
 
 def add(commands) -> None:
-    reproduce = commands.add_parser("reproduce", help="the article's figures, recomputed and checked")
+    reproduce = commands.add_parser("reproduce",
+                                    help="the article's figures, recomputed and checked")
     reproduce.add_argument("--json", action="store_true", help="print JSON instead of a table")
     reproduce.set_defaults(func=cmd_reproduce)

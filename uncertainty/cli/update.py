@@ -67,12 +67,14 @@ def _print_update(doc: dict, out: Path, report: str | None, headline) -> None:
 
 
 def add(commands) -> None:
-    update = commands.add_parser("update", help="update priors with evidence; write a new prior file")
+    update = commands.add_parser("update",
+                                 help="update priors with evidence; write a new prior file")
     add_priors_option(update, required=True)
     update.add_argument("--evidence", required=True, nargs="+", metavar="FILE",
                         help="evidence files (TOML, see README)")
     update.add_argument("--out", required=True, help="the new prior file (must not exist)")
-    update.add_argument("--report", metavar="DIR", help="write report.md, figures, posterior.nc here")
+    update.add_argument("--report", metavar="DIR",
+                        help="write report.md, figures, posterior.nc here")
     update.add_argument("--method", choices=("nuts", "importance"), default="nuts",
                         help="NUTS (default) or Pareto-smoothed importance sampling")
     update.add_argument("--seed", type=seed, default=0, help="random seed (default: 0)")

@@ -103,7 +103,7 @@ def table_markdown(table: Table) -> str:
     """One table as Markdown; flagged rows get a bold first cell (Markdown has no row colour)."""
     lines = ["| " + " | ".join(table.header) + " |", "|" + "---|" * len(table.header)]
     flags = list(table.flags) + [False] * (len(table.rows) - len(table.flags))
-    for row, flagged in zip(table.rows, flags):
+    for row, flagged in zip(table.rows, flags, strict=False):
         cells = [_md_cell(c) for c in row]
         if flagged and cells:  # Markdown has no row colour: bold the first cell instead
             cells[0] = f"**{cells[0]}**" if not cells[0].startswith("**") else cells[0]

@@ -42,7 +42,7 @@ def comparison_document(prior_sets: Sequence[PriorSet], stats: Sequence[dict], s
                   "wall_seconds": round(seconds, 2),
                   "outputs": {out: s[out] for out in model.headline}}
                  for name, p, s, seconds in zip(_scenario_names(prior_sets), prior_sets, stats,
-                                                wall_seconds)]
+                                                wall_seconds, strict=True)]
     command = ["sora-uq", "compare", *[a for p in prior_sets for a in ("--priors", str(p.path))],
                "--samples", str(samples), "--seed", str(seed)]
     command += ["--model", model_spec] if model_spec else []
@@ -67,8 +67,10 @@ def comparison_figures(doc: dict) -> dict:
     figures = {}
     for out in doc["headline"]:
         rows = [{"name": s["name"], **s["outputs"][out]} for s in doc["scenarios"]]
+        whose = doc.get("model", {}).get("marks_label", "the article").removeprefix("the ")
         figures[f"forest_{out}"] = forest_figure(rows, *_label_unit(doc, out),
-                                                 _article(doc["scenarios"][0]["outputs"][out]))
+                                                 _article(doc["scenarios"][0]["outputs"][out]),
+                                                 whose)
     return figures
 
 

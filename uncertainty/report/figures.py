@@ -40,7 +40,8 @@ def _log_axis(draws: np.ndarray) -> bool:
     return bool(low > 0 and high / low > 10)
 
 
-def _display_range(draws: np.ndarray, log: bool, marks: Sequence[float] = ()) -> tuple[float, float]:
+def _display_range(draws: np.ndarray, log: bool,
+                   marks: Sequence[float] = ()) -> tuple[float, float]:
     """The 0.1%-99.9% range of the draws, widened to include ``marks`` (the article's figures)."""
     low, high = np.quantile(draws, [0.001, 0.999])
     low, high = min([low, *marks]), max([high, *marks])
@@ -96,7 +97,8 @@ def distribution_figure(draws: np.ndarray, stats: dict, label: str, unit: str,
     counts, edges = np.histogram(draws, bins=bins)
     widths = np.diff(np.log10(edges)) if log else np.diff(edges)
     # Density per unit of the axis (per decade on a log axis), so the area under it is the share.
-    hist_ax.stairs(counts / (draws.size * widths), edges, fill=True, color=COLORS["draws"], alpha=0.55)
+    hist_ax.stairs(counts / (draws.size * widths), edges, fill=True, color=COLORS["draws"],
+                   alpha=0.55)
     probs = np.linspace(0.0, 1.0, ECDF_POINTS)
     ecdf_ax.plot(np.quantile(draws, probs), probs, color=COLORS["draws"], lw=1.6)
     for ax, legend in ((hist_ax, True), (ecdf_ax, False)):
@@ -148,19 +150,20 @@ def prior_sketch(draws: np.ndarray, fixed: bool = False) -> Figure:
 
 
 def forest_figure(rows: Sequence[dict], label: str, unit: str,
-                  article: Sequence[float] = ()) -> Figure:
-    """One line per scenario: 90% interval thin, 50% interval thick, median dot; article marked.
+                  article: Sequence[float] = (), whose: str = "article") -> Figure:
+    """One line per scenario: 90% interval thin, 50% interval thick, median dot; the model's
+    reference figure (``whose``: the article's, for the Sora model) marked.
 
     ``rows`` are dicts with ``name``, ``median``, ``eti_50`` and ``eti_90``, top to bottom.
     """
     fig = Figure(figsize=(7.0, 0.9 + 0.55 * len(rows)), layout="constrained")
     ax = fig.subplots()
     positions = np.arange(len(rows))[::-1]
-    for y, row in zip(positions, rows):
+    for y, row in zip(positions, rows, strict=True):
         ax.hlines(y, *row["eti_90"], color=COLORS["interval"], lw=1.6)
         ax.hlines(y, *row["eti_50"], color=COLORS["interval"], lw=6)
         ax.plot([row["median"]], [y], "o", color="white", mec=COLORS["median"], mew=2, ms=7)
-    _mark_article(ax, list(article), unit, label=True)
+    _mark_article(ax, list(article), unit, True, whose)
     values = [v for row in rows for v in row["eti_90"]] + list(article)
     log = min(values) > 0 and max(values) / min(values) > 10
     ax.set_xscale("log" if log else "linear")

@@ -29,7 +29,8 @@ CSS = """
         --flag: #fff1e6; --flag-edge: #d55e00; }
 * { box-sizing: border-box; }
 body { margin: 0; color: var(--ink); background: #fff;
-       font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
+       font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, \
+sans-serif; }
 main { max-width: 1080px; margin: 0 auto; padding: 20px 28px 48px; }
 h1 { font-size: 1.55rem; margin: 0 0 4px; line-height: 1.25; }
 h2 { font-size: 1.2rem; margin: 32px 0 8px; padding-top: 10px; border-top: 1px solid var(--line); }
@@ -38,7 +39,8 @@ p { margin: 8px 0; }
 code { font: 0.88em ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
        background: var(--band); padding: 1px 4px; border-radius: 3px; overflow-wrap: anywhere; }
 table { border-collapse: collapse; width: 100%; margin: 10px 0 6px; font-size: 0.9rem; }
-th, td { text-align: left; vertical-align: top; padding: 5px 8px; border-bottom: 1px solid var(--line); }
+th, td { text-align: left; vertical-align: top; padding: 5px 8px; \
+border-bottom: 1px solid var(--line); }
 th { background: var(--band); font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.flag td { background: var(--flag); }
@@ -101,14 +103,15 @@ def _table(table: Table, svgs: Mapping[str, str], css_class: str = "") -> str:
     numeric = [all(_is_number(row[i]) or row[i] in ("", "fixed") for row in table.rows)
                and any(_is_number(row[i]) for row in table.rows) for i in range(len(table.header))]
     head = "".join(f"<th{_NUM if num else ''}>{inline(h)}</th>"
-                   for h, num in zip(table.header, numeric))
+                   for h, num in zip(table.header, numeric, strict=True))
     body = "\n".join(
         f"<tr{_FLAG if flagged else ''}>"
-        + "".join(_cell(c, svgs, num) for c, num in zip(row, numeric)) + "</tr>"
-        for row, flagged in zip(table.rows, flags))
+        + "".join(_cell(c, svgs, num) for c, num in zip(row, numeric, strict=False)) + "</tr>"
+        for row, flagged in zip(table.rows, flags, strict=False))
     cls = f' class="{css_class}"' if css_class else ""
     caption = f'<p class="caption">{inline(table.caption)}</p>' if table.caption else ""
-    return f"<table{cls}>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>{caption}"
+    return (f"<table{cls}>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n"
+            f"</table>{caption}")
 
 
 def _block(block: Block, svgs: Mapping[str, str], section_id: str) -> str:

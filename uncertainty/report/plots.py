@@ -57,7 +57,7 @@ def tornado_figure(output_result: dict, output_name: str, units: dict) -> Figure
     with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.85):
         ax = fig.add_subplot()
         # Largest swing on top: the first bar gets the highest y position.
-        for position, bar in zip(range(len(bars) - 1, -1, -1), bars):
+        for position, bar in zip(range(len(bars) - 1, -1, -1), bars, strict=True):
             for end, color in ((bar["output_low"], colors[0]), (bar["output_high"], colors[1])):
                 ax.barh(position, end - base, left=base, height=0.6, color=color)
             unit = units.get(bar["assumption"], "")
@@ -78,7 +78,8 @@ def tornado_figure(output_result: dict, output_name: str, units: dict) -> Figure
                      f"{_with_unit(base, out_unit)} (black line)", fontsize=10)
         # Room on both sides for the input labels (a log axis: pad by a factor).
         pad = (max(ends) - min(ends)) * 0.6 or 1.0
-        ax.set_xlim(*((min(ends) / 4, max(ends) * 4) if log else (min(ends) - pad, max(ends) + pad)))
+        ax.set_xlim(*((min(ends) / 4, max(ends) * 4) if log
+                      else (min(ends) - pad, max(ends) + pad)))
         ax.legend(handles=[
             Patch(color=colors[0], label=f"input at its {100 * low_q:g}% quantile"),
             Patch(color=colors[1], label=f"input at its {100 * high_q:g}% quantile")],

@@ -212,7 +212,8 @@ def assumptions(doc: dict, figures: Collection[str]) -> Section:
     return Section("assumptions", "4. Assumptions", [
         Text("Every assumption, its prior family, median and 90% interval, and where the number "
              "comes from. Sources tagged P are primary, S secondary, D derived."),
-        Table(["assumption", "family", "median", "90% interval", "unit", "density", "source"], rows),
+        Table(["assumption", "family", "median", "90% interval", "unit", "density", "source"],
+              rows),
     ])
 
 
@@ -256,7 +257,8 @@ def _mcse_table(doc: dict) -> Table:
         s = doc["outputs"][name]
         cells = [f"{format_value(value)} ± {format_value(error)}"
                  + (f" ({100 * error / abs(value):.2f}%)" if value else "")
-                 for value, error in ((s["eti_90"][0], s["mcse_q05"]), (s["median"], s["mcse_median"]),
+                 for value, error in ((s["eti_90"][0], s["mcse_q05"]),
+                                      (s["median"], s["mcse_median"]),
                                       (s["eti_90"][1], s["mcse_q95"]))]
         bound = s.get("quantile_bound")
         rows.append([_label(doc, name), *cells, f"{s['ess']:,.0f}",

@@ -48,7 +48,8 @@ def moved_most(tree: xr.DataTree, names: list[str], count: int = 4) -> list[str]
     return sorted(scores, key=scores.get, reverse=True)[:count]
 
 
-def prior_posterior_figure(tree: xr.DataTree, names: list[str], units: dict | None = None) -> Figure:
+def prior_posterior_figure(tree: xr.DataTree, names: list[str],
+                           units: dict | None = None) -> Figure:
     """One panel per name: prior and posterior histograms (density), log x-axis when positive."""
     import seaborn as sns
 
@@ -56,12 +57,13 @@ def prior_posterior_figure(tree: xr.DataTree, names: list[str], units: dict | No
     figure = Figure(figsize=(4.2 * len(names), 3.2), layout="constrained")
     axes = figure.subplots(1, len(names), squeeze=False)[0]
     palette = sns.color_palette("colorblind", 2)
-    for ax, name in zip(axes, names):
+    for ax, name in zip(axes, names, strict=True):
         prior, posterior = _values(tree, "prior", name), _values(tree, "posterior", name)
         _, _, log = _scale(prior, posterior)
         low, high = np.quantile(np.concatenate([prior, posterior]), [0.005, 0.995])
         bins = np.geomspace(low, high, 50) if log and low > 0 else np.linspace(low, high, 50)
-        for values, label, color in ((prior, "prior", palette[0]), (posterior, "posterior", palette[1])):
+        for values, label, color in ((prior, "prior", palette[0]),
+                                     (posterior, "posterior", palette[1])):
             ax.hist(values, bins=bins, density=True, histtype="stepfilled", alpha=0.45,
                     color=color, label=label)
         if log and low > 0:

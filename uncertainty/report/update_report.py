@@ -163,7 +163,8 @@ def write_update_report(result, doc: dict, out: Path, force: bool = False) -> No
     priors = result.priors
     inputs = [n for n in priors.uncertain if n in doc["posterior"]]
     moved = moved_most(result.tree, inputs, FIGURE_COUNT)
-    units = {n: priors.unit(n) for n in priors} | {n: q.unit for n, q in result.model.outputs.items()}
+    units = ({n: priors.unit(n) for n in priors}
+             | {n: q.unit for n, q in result.model.outputs.items()})
     figures = {"prior_vs_posterior": prior_posterior_figure(result.tree, moved, units)} if moved \
         else {}
     figure = next(iter(figures), None)
