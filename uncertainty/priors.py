@@ -230,9 +230,9 @@ def _absolute(spec: str, folder: Path) -> str:
 
 
 def shipped_priors() -> list:
-    """The prior files that ship with the package (``uncertainty/sora/priors``: in a checkout,
-    a link to the repository's ``priors/``)."""
-    folder = resources.files("uncertainty.sora").joinpath("priors")
+    """The prior files that ship with the package (``uncertainty/shipped_priors``: in a
+    checkout, a link to the repository's ``priors/``, where they are read and edited)."""
+    folder = resources.files("uncertainty").joinpath("shipped_priors")
     return sorted((f for f in folder.iterdir() if f.name.endswith(".toml")), key=lambda f: f.name) \
         if folder.is_dir() else []
 

@@ -44,6 +44,7 @@ __all__ = [
     "GRID_LOW",
     "DEFAULT_SAMPLES",
     "as_key",
+    "seed_record",
     "draw_chunk",
     "draws_from_uniforms",
     "mc_uniforms",
@@ -73,6 +74,16 @@ def as_key(seed) -> jax.Array:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"seed must be an int or a jax.random.key, got {seed!r}")
     return jax.random.key(int(seed))
+
+
+def seed_record(seed) -> int | list[int]:
+    """A seed as written down (JSON, netCDF): the int itself, or a key's raw words.
+
+    NumPy and SciPy generators (QMC scrambling) are seeded from it too, so a key gives the
+    same numbers wherever it is used."""
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        return int(seed)
+    return [int(word) for word in np.asarray(jax.random.key_data(as_key(seed))).ravel()]
 
 
 def mc_uniforms(key, rows: int, size: int) -> jax.Array:
@@ -197,7 +208,7 @@ def to_datatree(draws: dict, priors: PriorSet, model: Model, seed, seconds: floa
         "priors_name": priors.name,
         "priors_path": priors.path or "",
         "priors_sha256": priors.sha256 or "",
-        "seed": seed if isinstance(seed, int) else "a jax.random key",
+        "seed": seed_record(seed),
         "model": model.name,
         "samples": n,
         "sampler": ("quasi-Monte Carlo (scrambled Sobol), first replicates" if sampler == "qmc"

@@ -55,6 +55,7 @@ from .sampling import (
     draws_from_uniforms,
     mc_uniforms,
     random_names,
+    seed_record,
 )
 
 __all__ = [
@@ -428,7 +429,7 @@ def _tracked(draws: dict, priors: PriorSet) -> tuple[str, ...]:
     return names
 
 
-def stream(priors: PriorSet, seed: int = 0, n: int | None = None, rtol: float | None = DEFAULT_RTOL,
+def stream(priors: PriorSet, seed=0, n: int | None = None, rtol: float | None = DEFAULT_RTOL,
            max_n: int = MAX_SAMPLES, sampler: str = "mc", model: Model | Callable | None = None,
            keep: int = KEEP, figures: dict | None = None,
            progress: Callable[[int, float | None], None] | None = None) -> StreamResult:
@@ -515,7 +516,7 @@ _draws = jax.jit(draws_from_uniforms, static_argnames=("dists", "model", "copula
 def _sobol_engines(dimensions: int, seed: int, replicates: int) -> list:
     from scipy.stats import qmc
 
-    seeds = np.random.SeedSequence([seed, 0x5EED]).spawn(replicates)
+    seeds = np.random.SeedSequence([*np.atleast_1d(seed_record(seed)), 0x5EED]).spawn(replicates)
     return [qmc.Sobol(dimensions, scramble=True, seed=np.random.default_rng(s)) for s in seeds]
 
 

@@ -36,6 +36,7 @@ from scipy import stats as scipy_stats
 
 from ..copula import build_copula, nearest_correlation, pearson_to_spearman, spearman_to_pearson
 from ..priors import PriorSet
+from ..sampling import seed_record
 
 __all__ = [
     "correlations_table",
@@ -212,7 +213,7 @@ def new_prior_document(result, name: str, date: datetime.date | None = None,
         "parent": priors.path or priors.name, "parent_sha256": priors.sha256 or "",
         "evidence": [e.path or "" for e in result.evidence],
         "evidence_sha256": [e.sha256 or "" for e in result.evidence],
-        "method": result.method, "date": date, "seed": result.seed,
+        "method": result.method, "date": date, "seed": seed_record(result.seed),
         "diagnostics": diagnostics,
         "rank_correlations": rank_correlations(posterior, uncertain) if len(uncertain) > 1 else {},
         "correlations": correlation_info,

@@ -63,7 +63,7 @@ from ..errors import UserError
 from ..families import Family
 from ..model import Model, as_model
 from ..priors import PriorSet
-from ..sampling import simulate
+from ..sampling import as_key, seed_record, simulate
 from .evidence import EvidenceSet, Observation
 
 __all__ = [
@@ -85,6 +85,8 @@ PSENSE_THRESHOLD = 0.05  # ArviZ psense_summary's default
 IMPORTANCE_OVERSAMPLING = 50
 # The log_prior group's variable for log c(u), the Gaussian copula's density (not an assumption).
 COPULA_LOG_PRIOR = "gaussian_copula"
+# The prior draws alone, no outputs: one model object, so its draw program compiles once.
+PRIORS_ALONE = Model(lambda a: {}, {}, name="priors alone")
 PRIOR_DRAWS = 20_000  # the "prior" group: enough for 3-digit medians and 90% intervals
 
 
@@ -401,8 +403,8 @@ def update(priors: PriorSet, evidence: Sequence[EvidenceSet], *, method: str = "
         NUTS (``chains`` vectorised chains of ``samples`` draws after ``warmup``), or
         Pareto-smoothed importance sampling of ``IMPORTANCE_OVERSAMPLING * chains * samples``
         prior draws, resampled to ``chains * samples`` posterior draws.
-    seed : int
-        Seed of the base ``jax.random.key``; the same seed gives the same numbers.
+    seed : int or jax.random.key
+        The base key or its seed; the same seed gives the same numbers.
     model : Model or callable, optional
         The one-draw model, the same ``simulate`` uses; by default the priors' own.
 
@@ -421,7 +423,7 @@ def update(priors: PriorSet, evidence: Sequence[EvidenceSet], *, method: str = "
     started = time.perf_counter()
     # Three keys, the first unused since the prior draws took the seed itself: splitting in
     # two would change every published posterior of a seed.
-    _, key_fit, key_discrete = jax.random.split(jax.random.key(seed), 3)
+    _, key_fit, key_discrete = jax.random.split(as_key(seed), 3)
     if method == "nuts":
         continuous, diagnostics = _run_nuts(spec, key_fit, samples, chains, warmup or samples)
     else:
@@ -430,7 +432,7 @@ def update(priors: PriorSet, evidence: Sequence[EvidenceSet], *, method: str = "
     prior_tree = simulate(priors, n=PRIOR_DRAWS, seed=seed, model=model)
     tree = _datatree(priors, spec, draws, prior_tree)
     seconds = time.perf_counter() - started
-    tree["posterior"].attrs.update({"method": method, "seed": seed,
+    tree["posterior"].attrs.update({"method": method, "seed": seed_record(seed),
                                     "wall_seconds": round(seconds, 3),
                                     "inference_library": "numpyro",
                                     "inference_library_version": numpyro.__version__,
@@ -463,8 +465,9 @@ def _run_nuts(spec: _Spec, key, samples: int, chains: int, warmup: int) -> tuple
 def _run_importance(priors: PriorSet, spec: _Spec, key, n: int, seed: int) -> tuple[dict, dict]:
     from arviz_stats.base import array_stats
 
-    proposal = simulate(priors, n=n * IMPORTANCE_OVERSAMPLING, seed=seed + 1,
-                        model=lambda a: {})["prior"]
+    proposal_key = jax.random.fold_in(as_key(seed), 1)
+    proposal = simulate(priors, n=n * IMPORTANCE_OVERSAMPLING, seed=proposal_key,
+                        model=PRIORS_ALONE)["prior"]
     continuous = {k: jnp.asarray(proposal[k].values[0], jnp.float32) for k in spec.continuous}
     log_lik = jax.nn.logsumexp(_log_likelihood_per_combo(spec, continuous).sum(-1)
                                + spec.log_weights, axis=-1)

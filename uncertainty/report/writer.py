@@ -23,7 +23,7 @@ from .. import __version__
 from ..files import check_output_directory, output_directory
 from ..model import Model
 from ..priors import PriorSet, load_priors
-from ..sampling import CHUNK_SIZE, to_datatree
+from ..sampling import CHUNK_SIZE, seed_record, to_datatree
 from ..sensitivity import pin_down_next, sobol_document, top_driver_check, tornado
 from ..stream import BINS, DEFAULT_RTOL, MAX_SAMPLES, StreamResult, stream
 from ..summary import headline_mcse, summarize
@@ -103,7 +103,7 @@ def summary_document(priors: PriorSet, result: StreamResult, wall_seconds: float
     error = float(result.relative_mcse(model.headline))
     return {
         "priors": {"name": priors.name, "path": priors.path, "sha256": priors.sha256},
-        "seed": result.seed,
+        "seed": seed_record(result.seed),
         "samples": result.n,
         "command": command,
         "structure": _structure(priors),

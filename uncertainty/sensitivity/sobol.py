@@ -29,6 +29,7 @@ from scipy.stats import qmc
 from ..families import U_MAX, U_MIN, open_unit
 from ..model import Model, as_model
 from ..priors import PriorSet
+from ..sampling import as_key, seed_record
 from .tornado import chosen_outputs, fixed_values, icdf_blocks
 
 __all__ = ["DEFAULT_N_BOOTSTRAP", "SAMPLERS", "SCALES", "sobol_document", "sobol_indices"]
@@ -42,7 +43,7 @@ BOOTSTRAP_CHUNK = 50  # bootstrap replicates per matrix product: bounds memory a
 def _base_points(sampler: str, n_base: int, dims: int, seed: int, key) -> jnp.ndarray:
     """``n_base`` points in the open unit cube of ``dims`` dimensions, float32."""
     if sampler == "sobol":
-        generator = np.random.default_rng(seed)
+        generator = np.random.default_rng(seed_record(seed))
         try:
             engine = qmc.Sobol(dims, scramble=True, rng=generator)
         except TypeError:  # SciPy < 1.15 names it seed
@@ -87,7 +88,7 @@ def sobol_indices(fn: Model | Callable, priors: PriorSet, n_base: int = 2**14, s
         From :func:`~uncertainty.priors_from_dict` or :func:`~uncertainty.load_priors`.
     n_base : int
         Base sample size N (a power of 2 for ``sampler="sobol"``).
-    seed : int
+    seed : int or jax.random.key
         Seeds the scrambling (or the random points) and the bootstrap.
     scale : {"log", "linear"}
         ``log`` analyses the variance of log(output) (outputs must be > 0); ``linear`` the
@@ -109,7 +110,7 @@ def sobol_indices(fn: Model | Callable, priors: PriorSet, n_base: int = 2**14, s
     if not names:
         raise ValueError("every assumption is fixed: nothing to analyse")
     fn = as_model(fn)
-    sample_key, boot_key = jax.random.split(jax.random.key(seed))
+    sample_key, boot_key = jax.random.split(as_key(seed))
     u = _base_points(sampler, n_base, 2 * len(names), seed, sample_key)
     run = _design_outputs(_design_inputs(u, priors), names, fixed_values(priors), fn)
     chosen = chosen_outputs(run, outputs)
@@ -225,7 +226,7 @@ def sobol_document(priors: PriorSet, n_base: int = 2**14, seed: int = 0, scale: 
                             n_bootstrap=n_bootstrap, sampler=sampler, outputs=outputs)
     design = ("scrambled Sobol sequence, scipy.stats.qmc.Sobol" if sampler == "sobol"
               else "plain random points, jax.random.uniform")
-    return {"scale": scale, "n_base": n_base, "seed": seed, "sampler": design,
+    return {"scale": scale, "n_base": n_base, "seed": seed_record(seed), "sampler": design,
             "n_bootstrap": n_bootstrap,
             "model_runs": n_base * (len(priors.uncertain) + 2),
             "estimators": "Saltelli 2010 first order, Jansen 1999 total order, A/B/AB design; "

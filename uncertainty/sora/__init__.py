@@ -5,8 +5,10 @@
 - :mod:`.priors`: the prior-file extensions it reads (``[platforms]``, ``[meta] attention``,
   ``[meta] gpu``);
 - :mod:`.hardware`: the accelerator catalogue (``data/accelerators.toml``);
-- :mod:`.reproduce`: the article's own arithmetic, checked (``data/article.toml``);
-- ``priors/``: the shipped prior files (the repository's ``priors/`` folder).
+- :mod:`.reproduce`: the article's own arithmetic, checked (``data/article.toml``).
+
+Its prior files ship with the package (``uncertainty/shipped_priors``, the repository's
+``priors/``).
 
 Example
 -------
