@@ -8,6 +8,7 @@ the browser tests skip with the reason; the HTML-structure tests below run every
 import base64
 import html.parser
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -212,11 +213,14 @@ def test_sensitivity_section_renders_tornado_and_pin_down_data_when_present(repo
              "output_low": 2.0e3, "output_high": 3.2e4, "swing_log10": 1.2041}]
     doc["tornado"] = {"outputs": {"fleet_gpus": {"base": 1.5e6, "low_quantile": 0.05,
                                                  "high_quantile": 0.95, "bars": bars}}}
-    doc["pin_down_next"] = {"fleet_gpus": [{"assumption": "sora_params", "total_order": 0.41}]}
+    doc["pin_down_next"] = {"fleet_gpus": [{
+        "rank": 1, "assumption": "sora_params", "S1": 0.41234567, "S1_ci": [0.3812345, 0.4467891],
+        "ST": 0.45, "ST_ci": [0.40123, 0.50987], "sentence": "Knowing it would remove 41%."}]}
     markdown = render_markdown(doc)
     section = markdown.split("## 3.")[1].split("## 4.")[0]
     assert "| `sora_params` | 5B to 80B | 2k | 32k | x16 |" in section  # 10 ** 1.2041 = 16.0
-    assert "| `sora_params` | 0.41 |" in section
+    assert "| 1 | `sora_params` | 0.41 [0.38, 0.45] | 0.45 [0.40, 0.51] |" in section
+    assert not re.search(r"\d\.\d{5,}", section)  # numbers to the precision they carry
     assert "from its 5th percentile to its 95th percentile" in section
     assert section.count("not computed") == 4  # the two outputs without results, two lines each
     page = render_html(doc)

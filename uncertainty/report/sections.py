@@ -136,22 +136,6 @@ def distributions(doc: dict, figures: Collection[str]) -> Section:
     return Section("distributions", "2. Distributions of the headline outputs", blocks)
 
 
-def _cell(value) -> str:
-    if isinstance(value, bool) or value is None:
-        return {True: "yes", False: "no", None: ""}[value]
-    if isinstance(value, (int, float)):
-        return format_value(float(value))
-    return str(value)
-
-
-def _rows_table(rows: list[dict], code: Collection[str] = ()) -> Table:
-    """Any list of flat dicts as a table (the columns of the first row, in order); values
-    in ``code`` (assumption names) as code."""
-    header = list(rows[0])
-    return Table(header, [[f"`{row[key]}`" if str(row.get(key)) in code else _cell(row.get(key))
-                           for key in header] for row in rows])
-
-
 def _swing_words(bar: dict) -> str:
     """x3.2 (the ratio of the two ends) when both are positive, else their difference."""
     if bar["swing_log10"] is not None:
@@ -159,10 +143,23 @@ def _swing_words(bar: dict) -> str:
     return f"±{format_value(bar.get('swing', abs(bar['output_high'] - bar['output_low'])) / 2)}"
 
 
+def _index_words(value: float, interval) -> str:
+    """0.84 [0.82, 0.87]: an index and its 95% interval, to the precision they carry."""
+    return f"{max(value, 0.0):.2f} [{max(interval[0], 0.0):.2f}, {max(interval[1], 0.0):.2f}]"
+
+
+def _pin_down_table(rows: list[dict]) -> Table:
+    return Table(["rank", "assumption", "S1 [95% interval]", "ST [95% interval]", "what it means"],
+                 [[str(row["rank"]), f"`{row['assumption']}`",
+                   _index_words(row["S1"], row["S1_ci"]), _index_words(row["ST"], row["ST_ci"]),
+                   row["sentence"]] for row in rows])
+
+
 def _tornado_table(doc: dict, result: dict, name: str) -> Table:
+    moving = [bar for bar in result["bars"] if bar.get("swing", 1.0)]  # no row for no effect
     rows = [[f"`{bar['assumption']}`", _interval((bar["input_low"], bar["input_high"])),
              format_value(bar["output_low"]), format_value(bar["output_high"]),
-             _swing_words(bar)] for bar in result["bars"]]
+             _swing_words(bar)] for bar in moving]
     q_low, q_high = (percentile_words(result[k]) for k in ("low_quantile", "high_quantile"))
     return Table(["assumption", "input, low to high", f"{_label(doc, name)} at low",
                   f"{_label(doc, name)} at high", "swing"], rows,
@@ -191,7 +188,7 @@ def sensitivity(doc: dict, figures: Collection[str]) -> Section:
             blocks.append(Text(drivers[name]["explanation"]))
         if pin_down.get(name):
             blocks += [Text("What to pin down next (Sobol indices):"),
-                       _rows_table(pin_down[name], doc["assumptions"])]
+                       _pin_down_table(pin_down[name])]
         else:
             blocks.append(Text("What to pin down next (Sobol indices): not computed."))
     for note in ((doc.get("tornado") or {}).get("note"), (doc.get("sobol") or {}).get("note")):

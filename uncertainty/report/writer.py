@@ -198,7 +198,8 @@ def report_figures(doc: dict, tree: xr.DataTree) -> dict[str, Figure]:
         figures[f"prior_{name}"] = prior_sketch(draws[name].values, fixed=row["family"] == "fixed")
     units = {name: row["unit"] for name, row in doc["assumptions"].items()}
     for name, result in (doc.get("tornado") or {}).get("outputs", {}).items():
-        figures[f"tornado_{name}"] = tornado_figure(result, name, units)
+        if any(bar.get("swing", 1.0) for bar in result["bars"]):  # none for a fixed output
+            figures[f"tornado_{name}"] = tornado_figure(result, name, units)
     return figures
 
 

@@ -67,6 +67,9 @@ def top_driver_check(tornado_result: Mapping, sobol_result: Mapping, output: str
     swing = {b["assumption"]: (b["swing_log10"] or 0.0) for b in bars}
     by_total = sorted(indices[output].items(), key=lambda item: -item[1]["ST"])
     tornado_top, sobol_top = bars[0]["assumption"], by_total[0][0]
+    if not any(b.get("swing", 1.0) for b in bars) and by_total[0][1]["ST"] == 0:
+        return {"output": output, "tornado_top": None, "sobol_top": None, "agree": True,
+                "explanation": f"No assumption moves {label or output}: it is fixed."}
     if tornado_top == sobol_top:
         explanation = (f"The tornado and the Sobol total index both name `{tornado_top}` as the "
                        f"top driver of {label or output}.")
