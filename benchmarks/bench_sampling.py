@@ -1,7 +1,7 @@
 """Sampling benchmarks: draws/s, time to a converged report, QMC vs MC, memory of 1e9 draws, GPU.
 
 Every contender draws the article priors (priors/article.toml) and evaluates the same compute
-model: ``uncertainty.model.compute_outputs`` is plain arithmetic (its one ``jnp`` call,
+model: ``uncertainty.sora.model.compute_outputs`` is plain arithmetic (its one ``jnp`` call,
 ``cbrt``, exists in NumPy too), so the NumPy contenders run that very function with ``jnp``
 bound to NumPy, in float64.
 

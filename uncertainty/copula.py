@@ -94,7 +94,7 @@ def scores_to_uniforms(normals):
     them.
 
     Differentiable in ``z`` (zero slope only beyond the clip, ~5.3 sigma up), so a gradient-based
-    sampler can work on the scores (see :mod:`uncertainty.update`)."""
+    sampler can work on the scores (see :mod:`uncertainty.inference.update`)."""
     return open_unit(special.ndtr(normals))
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "default_model",
     "load_priors",
     "priors_from_dict",
+    "priors_from_document",
     "read_toml",
     "resolve_model",
     "resolve_priors_path",
@@ -291,6 +292,13 @@ def load_priors(path: str | Path, model: Model | str | None = None, **options) -
     ``NAME:fp8``, from ``--gpu``), which sets ``gpu_peak_flops`` from its GPU catalogue."""
     path = resolve_priors_path(path)
     data, raw = read_toml(path)
+    return priors_from_document(data, raw, path, model, **options)
+
+
+def priors_from_document(data: dict, raw: bytes, path: Path, model: Model | str | None = None,
+                         **options) -> PriorSet:
+    """:func:`load_priors` of a file's parsed ``data`` (and its bytes, for the hash), as if it
+    were at ``path``: a file about to be written can be checked before it exists."""
     where = str(path)
     meta = _table(data, "meta", where)
     # Written by `sora-uq update`: where an updated file came from (parent, evidence, hashes).

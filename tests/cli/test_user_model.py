@@ -93,7 +93,8 @@ def test_sobol_log_scale_shares_are_the_variance_shares():
 
 
 def test_update_is_the_conjugate_normal_update_on_the_log_scale(tmp_path):
-    out = tmp_path / "updated.toml"
+    out = tmp_path / "two" / "deep" / "updated.toml"  # elsewhere than any scratch folder
+    out.parent.mkdir(parents=True)
     result = _ok("update", "--priors", str(PRIORS), "--evidence", str(EVIDENCE), "--out",
                  str(out), "--samples", "500", "--json")
     observed, noise = math.log(250.0), 0.2

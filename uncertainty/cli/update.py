@@ -13,13 +13,13 @@ from .options import add_priors_option, samples, seed
 
 def cmd_update(args) -> int:
     """Update priors with evidence; write the new prior file (never overwriting) and a report."""
-    import tempfile
+    import tomllib
 
     from ..files import check_output_directory, write_new_file
     from ..inference.evidence import load_evidence, quantities_of
     from ..inference.refit import dumps_toml, new_prior_document
     from ..inference.update import update
-    from ..priors import load_priors
+    from ..priors import load_priors, priors_from_document
     from ..report.update_report import update_document, write_update_report
 
     out = Path(args.out)
@@ -37,10 +37,8 @@ def cmd_update(args) -> int:
     document = new_prior_document(result, name=out.stem, folder=out.parent)
     text = dumps_toml(document, header=f"Written by sora-uq update from {priors.path}; "
                       "see [provenance].")
-    with tempfile.TemporaryDirectory() as scratch:  # the new file must load before it exists
-        check = Path(scratch) / out.name
-        check.write_text(text, "utf-8")
-        load_priors(check, model=args.model)
+    # the new file must load, from where it will be, before it exists
+    priors_from_document(tomllib.loads(text), text.encode(), out, model=args.model)
     doc = update_document(result, out)
     if args.report:
         write_update_report(result, doc, Path(args.report))

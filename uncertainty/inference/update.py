@@ -398,7 +398,8 @@ def update(priors: PriorSet, evidence: Sequence[EvidenceSet], *, method: str = "
     priors : PriorSet
         The prior (from :func:`~uncertainty.load_priors` or ``priors_from_dict``).
     evidence : sequence of EvidenceSet
-        From :func:`~uncertainty.evidence.load_evidence`; all observations are used together.
+        From :func:`~uncertainty.inference.evidence.load_evidence`; all observations are
+        used together.
     method : {"nuts", "importance"}
         NUTS (``chains`` vectorised chains of ``samples`` draws after ``warmup``), or
         Pareto-smoothed importance sampling of ``IMPORTANCE_OVERSAMPLING * chains * samples``

@@ -1,8 +1,8 @@
 """What a report says, independent of its format: sections of text, tables, figures and lists.
 
 A report is a title and an ordered list of :class:`Section`; :func:`to_markdown` here and
-:func:`uncertainty.html.to_html` render the same sections, so ``report.md`` and ``report.html``
-say the same thing in the same order. Text uses two inline marks, the Markdown ones:
+:func:`uncertainty.report.html.to_html` render the same sections, so ``report.md`` and
+``report.html`` say the same thing in the same order. Text uses two inline marks, the Markdown ones:
 ```code``` and ``**strong**``.
 
 Example

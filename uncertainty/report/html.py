@@ -3,7 +3,7 @@
 The page needs nothing but itself: the CSS is inline, every figure is an SVG embedded as a
 ``data:`` URI, there is no script and no external request, and an ``@media print`` block makes
 it print cleanly. Text is escaped with :func:`html.escape`; the two inline marks of
-:mod:`uncertainty.blocks` (```code``` and ``**strong**``) become ``<code>`` and ``<strong>``.
+:mod:`uncertainty.report.blocks` (```code``` and ``**strong**``) become ``<code>`` and ``<strong>``.
 
 Example
 -------
@@ -133,8 +133,8 @@ def to_html(title: str, sections: Sequence[Section], svgs: Mapping[str, str],
             intro: Sequence[Block] = ()) -> str:
     """One HTML page: the title, the intro blocks, a contents line, then the sections in order.
 
-    ``svgs`` maps figure names to SVG text; an :class:`~uncertainty.blocks.Image` whose figure is
-    absent is left out rather than shown broken.
+    ``svgs`` maps figure names to SVG text; an :class:`~uncertainty.report.blocks.Image` whose
+    figure is absent is left out rather than shown broken.
     """
     nav = "".join(f'<a href="#{s.id}">{html.escape(s.title)}</a>' for s in sections)
     parts = [f'<h1>{inline(title)}</h1>']

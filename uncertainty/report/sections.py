@@ -1,8 +1,8 @@
 """The interval report's sections, in order: one function per section, summary document in.
 
 Each builder takes the summary document (``summary.json``, see
-:func:`uncertainty.report.summary_document`) and the names of the figures that exist, and
-returns a :class:`~uncertainty.blocks.Section`. :data:`REPORT_SECTIONS` is the order a reader
+:func:`uncertainty.report.writer.summary_document`) and the names of the figures that exist, and
+returns a :class:`~uncertainty.report.blocks.Section`. :data:`REPORT_SECTIONS` is the order a reader
 meets them; adding a section is adding a function to that tuple.
 
 Figure names: ``dist_<output>`` (distribution), ``prior_<assumption>`` (density sketch) and

@@ -4,7 +4,7 @@
 ``figures/*.svg`` and ``draws.nc``. :func:`run_report` goes file -> priors -> draws -> summaries
 -> figures -> report; :func:`summary_document`, :func:`render_markdown` and :func:`render_html` are
 pure, so a notebook can call them with plain data. What the report says, section by section, is
-in :mod:`uncertainty.sections`.
+in :mod:`uncertainty.report.sections`.
 """
 
 from __future__ import annotations

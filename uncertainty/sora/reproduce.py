@@ -3,7 +3,7 @@
 The inputs and stated figures are data (``data/article.toml``); each line here says how the
 article computed it and which model quantity it corresponds to. ``recomputed`` follows the
 article's shortcuts (parameter ratio rounded to 30, the image term dropped, its rounded 120
-minutes per H100-day); ``model`` is :func:`~uncertainty.model.compute_outputs` at the article's
+minutes per H100-day); ``model`` is :func:`~uncertainty.sora.model.compute_outputs` at the article's
 point inputs, which takes none of them.
 
 Example
