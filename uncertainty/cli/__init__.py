@@ -26,13 +26,14 @@ import sys
 from .. import __version__, interrupt
 from ..defaults import DEFAULT_SAMPLES
 from ..errors import UserError
-from . import compare, priors, report, reproduce, sobol, tornado, update
+from . import compare, elicit, priors, report, reproduce, sobol, tornado, update
 from .options import Parser, Progress
 
 __all__ = ["EXIT_BAD_INPUT", "Progress", "build_parser", "main"]
 
 EXIT_BAD_INPUT = 2
-COMMANDS = (reproduce, report, compare, priors, tornado, sobol, update)  # --help lists this order
+# --help lists this order
+COMMANDS = (reproduce, report, compare, priors, elicit, tornado, sobol, update)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -35,6 +35,7 @@ import numpy as np
 from scipy import stats as scipy_stats
 
 from ..copula import build_copula, nearest_correlation, pearson_to_spearman, spearman_to_pearson
+from ..errors import PriorError
 from ..priors import PriorSet
 from ..sampling import seed_record
 
@@ -93,11 +94,44 @@ def refit_marginal(family, draws: np.ndarray, discrete_posterior: dict | None = 
         mode = (spread * float(x.mean()) - family.low - family.high) / middle
         return {"low": family.low, "mode": _clip(mode, family.low, family.high),
                 "high": family.high}
+    if name in ("metalog", "mixture"):
+        return _refit_metalog(family, x)
     if name == "discrete":
         probs = discrete_posterior or {}
         values = list(family.values)
         return {"values": values, "weights": [round(float(probs.get(v, 0.0)), 6) for v in values]}
     raise ValueError(f"no refit rule for family '{name}'")
+
+
+# A pool's posterior is summarised by a metalog through these quantiles of the draws.
+POOL_PROBABILITIES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def _refit_metalog(family, x: np.ndarray) -> dict:
+    """A metalog through the draws' quantiles at the parent's probabilities, with its bounds
+    and terms (a metalog parent stays a metalog; a pool becomes one, through 5 quantiles and
+    its support's finite bounds). When the draws' quantiles give no valid metalog with that many
+    terms, fewer terms, down to 3, by least squares."""
+    from ..families.metalog import Metalog
+
+    if family.name == "metalog":
+        probs, lower, upper, terms = ([p for p, _ in family.quantiles], family.lower,
+                                      family.upper, family.terms)
+    else:
+        low, high = family.support
+        lower = low if math.isfinite(low) else None
+        upper = high if lower is not None and math.isfinite(high) else None
+        probs, terms = list(POOL_PROBABILITIES), None
+    values = np.quantile(x, probs)
+    quantiles = tuple((float(p), float(v)) for p, v in zip(probs, values, strict=True))
+    for k in range(terms or len(probs), 2, -1):
+        fitted = Metalog(quantiles, lower, upper, k if k < len(probs) else None)
+        try:
+            fitted.check("refit")
+        except PriorError:
+            continue
+        return {k_: v for k_, v in fitted.params().items()}
+    raise PriorError("refit: the posterior's quantiles give no valid metalog, even with 3 terms")
 
 
 def rank_correlations(posterior, names: list[str], digits: int = 3) -> dict[str, float]:
@@ -189,7 +223,8 @@ def new_prior_document(result, name: str, date: datetime.date | None = None,
     parent = Path(priors.path).name if priors.path else priors.name
     assumptions = {}
     for key, prior in priors.items():
-        spec = {"dist": prior.dist.name}
+        # a pool of experts is summarised, after the evidence, by a metalog of its posterior
+        spec = {"dist": "metalog" if prior.dist.name == "mixture" else prior.dist.name}
         spec.update(refit_marginal(prior.dist, posterior[key].values,
                                    result.discrete_posterior.get(key)))
         if prior.unit:

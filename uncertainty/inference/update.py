@@ -58,7 +58,7 @@ from numpyro.distributions import constraints
 from numpyro.infer import MCMC, NUTS, init_to_median
 
 from .. import __version__
-from ..copula import Copula, scores_to_uniforms
+from ..copula import scores_to_uniforms
 from ..errors import UserError
 from ..families import Family
 from ..model import Model, as_model
@@ -168,10 +168,6 @@ class CopulaBlock:
     names: tuple[str, ...]
     families: tuple[Family, ...]
     cholesky: tuple[tuple[float, ...], ...]  # of R, the normal scores' Pearson correlation
-
-    @classmethod
-    def of(cls, copula: Copula, continuous: dict) -> CopulaBlock:
-        return cls(copula.names, tuple(continuous[n] for n in copula.names), copula.cholesky)
 
     def distribution(self) -> nd.MultivariateNormal:
         scale_tril = jnp.asarray(self.cholesky, jnp.float32)
@@ -314,11 +310,25 @@ def _spec(priors: PriorSet, observations: tuple[Observation, ...], model: Model)
 
 
 def _continuous_prior(priors: PriorSet, continuous: dict) -> StandardisedPrior:
-    """Standardised coordinates for the independent assumptions, copula scores for the rest."""
-    correlated = set(priors.copula.names) if priors.copula else set()
-    coordinates = tuple(_Coordinate.of(n, f) for n, f in continuous.items() if n not in correlated)
-    copula = CopulaBlock.of(priors.copula, continuous) if priors.copula else None
-    return StandardisedPrior(coordinates, copula)
+    """Standardised coordinates for the independent assumptions, normal scores for the rest:
+    the rank-correlated ones (their copula) and those whose density only inverts the quantile
+    function numerically (a metalog: no gradient through it), which join the score block with
+    an independent, identity row: their prior is then exactly the standard normal's."""
+    correlated = tuple(priors.copula.names) if priors.copula else ()
+    scored = tuple(n for n, f in continuous.items()
+                   if f.density_by_inversion and n not in correlated)
+    coordinates = tuple(_Coordinate.of(n, f) for n, f in continuous.items()
+                        if n not in correlated and n not in scored)
+    if not correlated and not scored:
+        return StandardisedPrior(coordinates, None)
+    names = correlated + scored
+    size = len(names)
+    lower = np.eye(size)
+    if priors.copula:
+        lower[:len(correlated), :len(correlated)] = np.asarray(priors.copula.cholesky)
+    block = CopulaBlock(names, tuple(continuous[n] for n in names),
+                        tuple(tuple(float(v) for v in row) for row in lower))
+    return StandardisedPrior(coordinates, block)
 
 
 def _check_copula(priors: PriorSet) -> None:
@@ -528,7 +538,7 @@ def _datatree(priors: PriorSet, spec: _Spec, draws: dict, prior_tree: xr.DataTre
                for i, o in enumerate(spec.observations)}
     log_prior = {k: np.asarray(priors[k].dist.log_prob(a[k]), np.float64)
                  for k in priors.uncertain}
-    if spec.prior is not None and spec.prior.copula:  # psense scales the whole prior, copula too
+    if spec.prior is not None and spec.prior.copula and priors.copula:  # psense: copula too
         copula = spec.prior.copula
         x = {n: a[n] for n in copula.names}
         log_prior[COPULA_LOG_PRIOR] = np.asarray(_copula_log_density(copula, x), np.float64)

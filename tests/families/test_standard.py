@@ -78,7 +78,7 @@ def test_ci_elicitation_round_trips(family, level):
 
 def test_every_family_is_in_the_registry():
     assert set(FAMILIES) == {"fixed", "lognormal", "normal", "beta", "uniform", "loguniform",
-                             "triangular", "pert", "discrete"}
+                             "triangular", "pert", "discrete", "metalog", "mixture"}
 
 
 @pytest.mark.parametrize("spec, message", [

@@ -1,26 +1,17 @@
-"""Prior families: one registry, each family a frozen dataclass with sample, icdf and log_prob.
+"""The standard families: fixed, lognormal, normal, beta, uniform, loguniform, triangular, PERT
+and discrete.
 
-A family states its parameters declaratively and is built from a spec dict (a table of a prior
-file) by :func:`build`. Every random method takes an explicit JAX key first. ``icdf`` is pure
-``jax.numpy`` so it serves Monte Carlo, quasi-Monte Carlo and the tornado alike.
-
-Example
--------
->>> import jax
->>> d = build({"dist": "lognormal", "ci": [2.0, 8.0]}, where="x")
->>> round(float(d.icdf(0.5)), 6)
-4.0
->>> d.sample(jax.random.key(0), (3,)).shape
-(3,)
+Beta and PERT quantiles come from a cached table (a cubic Hermite spline in logit-logit
+coordinates), ~30x faster than bisection at the same accuracy; their samplers are exact
+(Marsaglia & Tsang gammas).
 """
 
 from __future__ import annotations
 
-import difflib
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from functools import lru_cache, partial
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import jax
 import jax.numpy as jnp
@@ -30,103 +21,10 @@ from scipy import optimize
 from scipy import special as scipy_special
 from scipy import stats as scipy_stats
 
-from .errors import PriorError
+from .base import Family, register, require, uniform01, z_of_level
 
-__all__ = ["DEFAULT_LEVEL", "FAMILIES", "U_MAX", "U_MIN", "Family", "build", "number", "numbers",
-           "open_unit"]
-
-DEFAULT_LEVEL = 0.9
-FAMILIES: dict[str, type[Family]] = {}
-
-# Keys every assumption table may carry besides its family's own parameters.
-COMMON_KEYS = frozenset({"dist", "source", "unit", "note", "level", "ci"})
-
-
-def register(cls: type[Family]) -> type[Family]:
-    FAMILIES[cls.name] = cls
-    return cls
-
-
-# The open unit interval in float32, defined once: icdf at exactly 0 or 1 is infinite for
-# unbounded families, and a float64 point closer to 1 than U_MAX would round to 1.
-U_MIN = float(np.finfo(np.float32).tiny)
-U_MAX = float(np.nextafter(np.float32(1), np.float32(0)))
-
-
-def open_unit(u):
-    """``u`` clipped into float32's open unit interval [U_MIN, U_MAX] (float32 out)."""
-    return jnp.clip(jnp.asarray(u, jnp.float32), U_MIN, U_MAX)
-
-
-def _uniform01(key, shape, dtype=jnp.float32):
-    return jax.random.uniform(key, shape, dtype, minval=U_MIN, maxval=1.0)
-
-
-@dataclass(frozen=True)
-class Family:
-    """Base class: subclasses set ``name``, declare parameters as fields, and implement ``icdf``
-    and ``log_prob``. ``fit_ci`` is given for families with two free parameters."""
-
-    name: ClassVar[str]
-    discrete: ClassVar[bool] = False
-
-    # --- construction -------------------------------------------------------------------------
-    @classmethod
-    def param_names(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in fields(cls))
-
-    @classmethod
-    def fit_ci(cls, low: float, high: float, level: float, where: str) -> Family:
-        raise PriorError(f"{where}: '{cls.name}' has no two-parameter 'ci' form; give "
-                         + ", ".join(cls.param_names()))
-
-    def check(self, where: str) -> None:
-        """Raise PriorError when the parameters are outside the family's domain."""
-
-    # --- the contract -------------------------------------------------------------------------
-    def icdf(self, u):
-        raise NotImplementedError
-
-    def log_prob(self, x):
-        raise NotImplementedError
-
-    def sample(self, key, shape=()):
-        return self.icdf(_uniform01(key, shape))
-
-    @property
-    def support(self) -> tuple[float, float]:
-        """Closed hull of the support, as floats (may be infinite)."""
-        raise NotImplementedError
-
-    @property
-    def strictly_positive(self) -> bool:
-        """True when every value the family can take is > 0."""
-        return self.support[0] > 0
-
-    def quantile(self, q: float) -> float:
-        return float(self.icdf(jnp.asarray(q, jnp.float32)))
-
-    def params(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.param_names()}
-
-    def describe(self) -> str:
-        inner = ", ".join(f"{k}={_fmt(v)}" for k, v in self.params().items())
-        return f"{self.name}({inner})"
-
-
-def _fmt(value) -> str:
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_fmt(v) for v in value) + "]"
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
-
-
-def _z(level: float) -> float:
-    return float(scipy_stats.norm.ppf(0.5 + level / 2))
-
-
-def _require(condition: bool, where: str, rule: str) -> None:
-    if not condition:
-        raise PriorError(f"{where}: {rule}")
+__all__ = ["Beta", "Discrete", "Fixed", "LogNormal", "LogUniform", "Normal", "Pert", "Triangular",
+           "Uniform"]
 
 
 @register
@@ -140,6 +38,9 @@ class Fixed(Family):
 
     def log_prob(self, x):
         return jnp.where(x == self.value, 0.0, -jnp.inf)
+
+    def cdf(self, x):
+        return (np.asarray(x, np.float64) >= self.value).astype(np.float64)
 
     @property
     def support(self):
@@ -167,12 +68,13 @@ class LogNormal(Family):
 
     @classmethod
     def fit_ci(cls, low, high, level, where):
-        _require(low > 0, where, f"lognormal needs positive bounds, got ci = [{low}, {high}]")
-        return cls(median=math.sqrt(low * high), sigma=math.log(high / low) / (2 * _z(level)))
+        require(low > 0, where, f"lognormal needs positive bounds, got ci = [{low}, {high}]")
+        return cls(median=math.sqrt(low * high),
+                   sigma=math.log(high / low) / (2 * z_of_level(level)))
 
     def check(self, where):
-        _require(self.median > 0, where, f"lognormal median must be > 0, got {self.median}")
-        _require(self.sigma > 0, where, f"lognormal sigma must be > 0, got {self.sigma}")
+        require(self.median > 0, where, f"lognormal median must be > 0, got {self.median}")
+        require(self.sigma > 0, where, f"lognormal sigma must be > 0, got {self.sigma}")
 
     def icdf(self, u):
         return _lognormal_icdf(u, math.log(self.median), self.sigma)
@@ -180,6 +82,11 @@ class LogNormal(Family):
     def log_prob(self, x):
         z = (jnp.log(x) - math.log(self.median)) / self.sigma
         return stats.norm.logpdf(z) - jnp.log(self.sigma * x)
+
+    def cdf(self, x):
+        x = np.asarray(x, np.float64)
+        with np.errstate(divide="ignore"):
+            return scipy_stats.norm.cdf((np.log(x) - math.log(self.median)) / self.sigma)
 
     @property
     def support(self):
@@ -197,16 +104,19 @@ class Normal(Family):
 
     @classmethod
     def fit_ci(cls, low, high, level, where):
-        return cls(mean=(low + high) / 2, sd=(high - low) / (2 * _z(level)))
+        return cls(mean=(low + high) / 2, sd=(high - low) / (2 * z_of_level(level)))
 
     def check(self, where):
-        _require(self.sd > 0, where, f"normal sd must be > 0, got {self.sd}")
+        require(self.sd > 0, where, f"normal sd must be > 0, got {self.sd}")
 
     def icdf(self, u):
         return _normal_icdf(u, self.mean, self.sd)
 
     def log_prob(self, x):
         return stats.norm.logpdf(x, self.mean, self.sd)
+
+    def cdf(self, x):
+        return scipy_stats.norm.cdf(np.asarray(x, np.float64), self.mean, self.sd)
 
     @property
     def support(self):
@@ -306,7 +216,7 @@ def _standard_gamma(key, shape_param, shape):
         normal_key, uniform_key = jax.random.split(round_key)
         x = jax.random.normal(normal_key, shape)
         v = (1.0 + c * x) ** 3
-        log_u = jnp.log(_uniform01(uniform_key, shape))
+        log_u = jnp.log(uniform01(uniform_key, shape))
         ok = (v > 0) & (log_u < 0.5 * x * x + d - d * v + d * jnp.log(jnp.maximum(v, 1e-30)))
         return d * v, ok
 
@@ -319,7 +229,7 @@ def _standard_gamma(key, shape_param, shape):
     value, accepted = candidate(first_key)
     value, _, _ = jax.lax.while_loop(lambda state: ~jnp.all(state[1]), another_round,
                                      (value, accepted, key))
-    boost = _uniform01(boost_key, shape) ** (1.0 / shape_param)
+    boost = uniform01(boost_key, shape) ** (1.0 / shape_param)
     return jnp.where(boosted, value * boost, value)
 
 
@@ -354,7 +264,7 @@ class Beta(Family):
 
     @classmethod
     def fit_ci(cls, low, high, level, where):
-        _require(0 < low < high < 1, where,
+        require(0 < low < high < 1, where,
                  f"beta needs 0 < low < high < 1, got ci = [{low}, {high}]")
         tail = (1 - level) / 2
 
@@ -364,16 +274,16 @@ class Beta(Family):
                     scipy_stats.beta.ppf(1 - tail, a, b) - high]
 
         # Start from the moment match of a normal with the same interval.
-        mean, sd = (low + high) / 2, (high - low) / (2 * _z(level))
+        mean, sd = (low + high) / 2, (high - low) / (2 * z_of_level(level))
         k = max(mean * (1 - mean) / sd**2 - 1, 0.5)
         fit = optimize.root(mismatch, np.log([mean * k, (1 - mean) * k]))
         a, b = np.exp(fit.x)
-        _require(fit.success and np.allclose(mismatch(fit.x), 0, atol=1e-6), where,
+        require(fit.success and np.allclose(mismatch(fit.x), 0, atol=1e-6), where,
                  f"no beta distribution has ci = [{low}, {high}] at level {level}")
         return cls(alpha=float(a), beta=float(b))
 
     def check(self, where):
-        _require(self.alpha > 0 and self.beta > 0, where,
+        require(self.alpha > 0 and self.beta > 0, where,
                  f"beta alpha and beta must be > 0, got {self.alpha}, {self.beta}")
 
     def icdf(self, u):
@@ -384,6 +294,9 @@ class Beta(Family):
 
     def log_prob(self, x):
         return _beta_log_density(x, self.alpha, self.beta)
+
+    def cdf(self, x):
+        return scipy_stats.beta.cdf(np.asarray(x, np.float64), self.alpha, self.beta)
 
     @property
     def support(self):
@@ -406,7 +319,7 @@ class Uniform(Family):
         return cls(low=centre - half, high=centre + half)
 
     def check(self, where):
-        _require(self.low < self.high, where,
+        require(self.low < self.high, where,
                  f"interval out of order: low {self.low} must be < high {self.high}")
 
     def icdf(self, u):
@@ -415,6 +328,9 @@ class Uniform(Family):
     def log_prob(self, x):
         inside = (x >= self.low) & (x <= self.high)
         return jnp.where(inside, -math.log(self.high - self.low), -jnp.inf)
+
+    def cdf(self, x):
+        return np.clip((np.asarray(x, np.float64) - self.low) / (self.high - self.low), 0, 1)
 
     @property
     def support(self):
@@ -430,13 +346,13 @@ class LogUniform(Family):
 
     @classmethod
     def fit_ci(cls, low, high, level, where):
-        _require(low > 0, where, f"loguniform needs positive bounds, got ci = [{low}, {high}]")
+        require(low > 0, where, f"loguniform needs positive bounds, got ci = [{low}, {high}]")
         inner = Uniform.fit_ci(math.log(low), math.log(high), level, where)
         return cls(low=math.exp(inner.low), high=math.exp(inner.high))
 
     def check(self, where):
-        _require(self.low > 0, where, f"loguniform needs positive bounds, got low = {self.low}")
-        _require(self.low < self.high, where,
+        require(self.low > 0, where, f"loguniform needs positive bounds, got low = {self.low}")
+        require(self.low < self.high, where,
                  f"interval out of order: low {self.low} must be < high {self.high}")
 
     def icdf(self, u):
@@ -446,13 +362,17 @@ class LogUniform(Family):
         inside = (x >= self.low) & (x <= self.high)
         return jnp.where(inside, -jnp.log(x) - math.log(math.log(self.high / self.low)), -jnp.inf)
 
+    def cdf(self, x):
+        x = np.maximum(np.asarray(x, np.float64), self.low)
+        return np.clip(np.log(x / self.low) / math.log(self.high / self.low), 0, 1)
+
     @property
     def support(self):
         return (self.low, self.high)
 
 
 def _check_three_point(d, where):
-    _require(d.low <= d.mode <= d.high and d.low < d.high, where,
+    require(d.low <= d.mode <= d.high and d.low < d.high, where,
              f"interval out of order: need low <= mode <= high and low < high, "
              f"got {d.low}, {d.mode}, {d.high}")
 
@@ -484,6 +404,15 @@ class Triangular(Family):
         density = jnp.where(z < c, 2 * z / max(c, 1e-300), 2 * (1 - z) / max(1 - c, 1e-300))
         inside = (z >= 0) & (z <= 1)
         return jnp.where(inside, jnp.log(density) - math.log(width), -jnp.inf)
+
+    def cdf(self, x):
+        width = self.high - self.low
+        c = (self.mode - self.low) / width
+        z = np.clip((np.asarray(x, np.float64) - self.low) / width, 0, 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            left = np.where(c > 0, z * z / c, 1.0)
+            right = np.where(c < 1, 1 - (1 - z) ** 2 / (1 - c), 1.0)
+        return np.where(z < c, left, right)
 
     @property
     def support(self):
@@ -518,6 +447,10 @@ class Pert(Family):
         width = self.high - self.low
         return _beta_log_density((x - self.low) / width, *self.shape) - math.log(width)
 
+    def cdf(self, x):
+        z = (np.asarray(x, np.float64) - self.low) / (self.high - self.low)
+        return scipy_stats.beta.cdf(z, *self.shape)
+
     @property
     def support(self):
         return (self.low, self.high)
@@ -528,15 +461,16 @@ class Pert(Family):
 class Discrete(Family):
     name: ClassVar[str] = "discrete"
     discrete: ClassVar[bool] = True
+    LIST_PARAMS: ClassVar[tuple[str, ...]] = ("values", "weights")
     values: tuple[float, ...]
     weights: tuple[float, ...]
 
     def check(self, where):
-        _require(len(self.values) >= 1, where, "discrete needs at least one value")
-        _require(len(self.values) == len(self.weights), where,
+        require(len(self.values) >= 1, where, "discrete needs at least one value")
+        require(len(self.values) == len(self.weights), where,
                  f"discrete has {len(self.values)} values but {len(self.weights)} weights")
-        _require(len(set(self.values)) == len(self.values), where, "discrete values must differ")
-        _require(all(w >= 0 for w in self.weights) and sum(self.weights) > 0, where,
+        require(len(set(self.values)) == len(self.values), where, "discrete values must differ")
+        require(all(w >= 0 for w in self.weights) and sum(self.weights) > 0, where,
                  "discrete weights must be >= 0 and not all 0")
 
     @property
@@ -558,64 +492,13 @@ class Discrete(Family):
             logp = jnp.where(x == value, math.log(p) if p > 0 else -jnp.inf, logp)
         return logp
 
+    def cdf(self, x):
+        values, probs = self._sorted
+        x = np.asarray(x, np.float64)
+        return (probs * (values <= x[..., None])).sum(-1)
+
     @property
     def support(self):
         return (float(min(self.values)), float(max(self.values)))
 
 
-def number(value, where: str, key: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise PriorError(f"{where}: '{key}' must be a number, got {type(value).__name__} {value!r}")
-    if not math.isfinite(value):
-        raise PriorError(f"{where}: '{key}' must be finite, got {value}")
-    return float(value)
-
-
-def numbers(value, where: str, key: str) -> tuple[float, ...]:
-    if not isinstance(value, list):
-        raise PriorError(f"{where}: '{key}' must be a list of numbers, got {value!r}")
-    return tuple(number(v, where, key) for v in value)
-
-
-def build(spec: dict, where: str) -> Family:
-    """Validate one assumption's table and return its family object.
-
-    ``where`` names the place for error messages, e.g. ``"priors/a.toml: sora_params"``.
-    """
-    name = spec.get("dist")
-    if name not in FAMILIES:
-        known = ", ".join(sorted(FAMILIES))
-        raise PriorError(f"{where}: unknown family 'dist = {name!r}'; known: {known}")
-    family = FAMILIES[name]
-    params = family.param_names()
-    unknown = sorted(set(spec) - COMMON_KEYS - set(params))
-    if unknown:
-        allowed = params + ("ci", "level", "unit", "source", "note")
-        close = difflib.get_close_matches(unknown[0], allowed, n=1)
-        hint = f"did you mean '{close[0]}'? " if close else ""
-        raise PriorError(f"{where}: unknown key '{unknown[0]}' for {name} "
-                         f"({hint}allowed: {', '.join(allowed)})")
-    if "ci" in spec:
-        clash = [p for p in params if p in spec]
-        _require(not clash, where, f"give either 'ci' or {', '.join(params)}, not both")
-        bounds = numbers(spec["ci"], where, "ci")
-        _require(len(bounds) == 2, where, f"'ci' must be [low, high], got {spec['ci']!r}")
-        low, high = bounds
-        _require(low < high, where, f"interval out of order: ci = [{low}, {high}]")
-        level = number(spec.get("level", DEFAULT_LEVEL), where, "level")
-        _require(0 < level < 1, where, f"'level' must lie in (0, 1), got {level}")
-        dist = family.fit_ci(low, high, level, where)
-    else:
-        _require("level" not in spec, where, "'level' goes with 'ci'")
-        missing = [p for p in params if p not in spec]
-        if missing:
-            alt = " (or 'ci')" if family.fit_ci.__func__ is not Family.fit_ci.__func__ else ""
-            raise PriorError(f"{where}: {name} needs '{missing[0]}'{alt}")
-        values = {
-            p: (numbers(spec[p], where, p) if p in ("values", "weights")
-                else number(spec[p], where, p))
-            for p in params
-        }
-        dist = family(**values)
-    dist.check(where)
-    return dist

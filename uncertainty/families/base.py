@@ -1,0 +1,182 @@
+"""The family contract every prior family meets, the registry, and the rules every number of a
+prior file obeys.
+
+A family is a frozen dataclass registered by name (``dist = "NAME"`` in a prior file); it
+declares its parameters as fields and implements ``icdf`` (pure ``jax.numpy``: Monte Carlo, QMC,
+the copula, tornado and Sobol all draw through it), ``log_prob``, ``support`` and, for mixtures
+and host-side checks, ``cdf`` (NumPy, float64). Every random method takes an explicit JAX key.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from scipy import stats as scipy_stats
+
+from ..errors import PriorError
+
+__all__ = ["COMMON_KEYS", "DEFAULT_LEVEL", "FAMILIES", "U_MAX", "U_MIN", "Family", "number",
+           "numbers", "open_unit", "register", "require", "uniform01", "unknown_key",
+           "z_of_level"]
+
+DEFAULT_LEVEL = 0.9
+FAMILIES: dict[str, type[Family]] = {}
+
+# Keys every assumption table may carry besides its family's own parameters.
+COMMON_KEYS = frozenset({"dist", "source", "unit", "note", "level", "ci"})
+
+
+def register(cls: type[Family]) -> type[Family]:
+    FAMILIES[cls.name] = cls
+    return cls
+
+
+# The open unit interval in float32, defined once: icdf at exactly 0 or 1 is infinite for
+# unbounded families, and a float64 point closer to 1 than U_MAX would round to 1.
+U_MIN = float(np.finfo(np.float32).tiny)
+U_MAX = float(np.nextafter(np.float32(1), np.float32(0)))
+
+
+def open_unit(u):
+    """``u`` clipped into float32's open unit interval [U_MIN, U_MAX] (float32 out)."""
+    return jnp.clip(jnp.asarray(u, jnp.float32), U_MIN, U_MAX)
+
+
+def uniform01(key, shape, dtype=jnp.float32):
+    return jax.random.uniform(key, shape, dtype, minval=U_MIN, maxval=1.0)
+
+
+@dataclass(frozen=True)
+class Family:
+    """Base class: subclasses set ``name``, declare parameters as fields, and implement ``icdf``
+    and ``log_prob``. ``fit_ci`` is given for families with two free parameters."""
+
+    name: ClassVar[str]
+    discrete: ClassVar[bool] = False
+    # True when log_prob inverts the quantile function numerically (no gradient through it): the
+    # Bayesian update then samples the assumption's normal score instead (exact, see update).
+    density_by_inversion: ClassVar[bool] = False
+    LIST_PARAMS: ClassVar[tuple[str, ...]] = ()  # parameters that are lists of numbers
+
+    # --- construction -------------------------------------------------------------------------
+    @classmethod
+    def param_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
+
+    @classmethod
+    def from_spec(cls, spec: dict, where: str) -> Family:
+        """Validate one assumption's table (its family's parameters, or ``ci`` and ``level``)
+        and return the family object; a family with another form overrides this."""
+        params = cls.param_names()
+        unknown_key(spec, params + ("ci", "level"), cls.name, where)
+        if "ci" in spec:
+            clash = [p for p in params if p in spec]
+            require(not clash, where, f"give either 'ci' or {', '.join(params)}, not both")
+            bounds = numbers(spec["ci"], where, "ci")
+            require(len(bounds) == 2, where, f"'ci' must be [low, high], got {spec['ci']!r}")
+            low, high = bounds
+            require(low < high, where, f"interval out of order: ci = [{low}, {high}]")
+            level = number(spec.get("level", DEFAULT_LEVEL), where, "level")
+            require(0 < level < 1, where, f"'level' must lie in (0, 1), got {level}")
+            dist = cls.fit_ci(low, high, level, where)
+        else:
+            require("level" not in spec, where, "'level' goes with 'ci'")
+            missing = [p for p in params if p not in spec]
+            if missing:
+                alt = " (or 'ci')" if cls.fit_ci.__func__ is not Family.fit_ci.__func__ else ""
+                raise PriorError(f"{where}: {cls.name} needs '{missing[0]}'{alt}")
+            dist = cls(**{p: (numbers(spec[p], where, p) if p in cls.LIST_PARAMS
+                              else number(spec[p], where, p)) for p in params})
+        dist.check(where)
+        return dist
+
+    @classmethod
+    def fit_ci(cls, low: float, high: float, level: float, where: str) -> Family:
+        raise PriorError(f"{where}: '{cls.name}' has no two-parameter 'ci' form; give "
+                         + ", ".join(cls.param_names()))
+
+    def check(self, where: str) -> None:
+        """Raise PriorError when the parameters are outside the family's domain."""
+
+    # --- the contract -------------------------------------------------------------------------
+    def icdf(self, u):
+        raise NotImplementedError
+
+    def log_prob(self, x):
+        raise NotImplementedError
+
+    def cdf(self, x) -> np.ndarray:
+        """P(X <= x) in NumPy float64, on the host (mixtures invert it into a quantile table)."""
+        raise NotImplementedError(f"{self.name} has no cdf")
+
+    def sample(self, key, shape=()):
+        return self.icdf(uniform01(key, shape))
+
+    @property
+    def support(self) -> tuple[float, float]:
+        """Closed hull of the support, as floats (may be infinite)."""
+        raise NotImplementedError
+
+    @property
+    def strictly_positive(self) -> bool:
+        """True when every value the family can take is > 0."""
+        return self.support[0] > 0
+
+    def quantile(self, q: float) -> float:
+        return float(self.icdf(jnp.asarray(q, jnp.float32)))
+
+    def params(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.param_names()}
+
+    def describe(self) -> str:
+        inner = ", ".join(f"{k}={_fmt(v)}" for k, v in self.params().items())
+        return f"{self.name}({inner})"
+
+
+def _fmt(value) -> str:
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_fmt(v) for v in value) + "]"
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def unknown_key(spec: dict, allowed: tuple[str, ...], name: str, where: str) -> None:
+    """Refuse a key that is neither the family's nor common to every table (did you mean)."""
+    unknown = sorted(set(spec) - COMMON_KEYS - set(allowed))
+    if unknown:
+        allowed = tuple(dict.fromkeys(allowed + ("unit", "source", "note")))
+        close = difflib.get_close_matches(unknown[0], allowed, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        raise PriorError(f"{where}: unknown key '{unknown[0]}' for {name} "
+                         f"({hint}allowed: {', '.join(allowed)})")
+
+
+def z_of_level(level: float) -> float:
+    return float(scipy_stats.norm.ppf(0.5 + level / 2))
+
+
+def require(condition: bool, where: str, rule: str) -> None:
+    if not condition:
+        raise PriorError(f"{where}: {rule}")
+
+
+
+def number(value, where: str, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise PriorError(f"{where}: '{key}' must be a number, got {type(value).__name__} {value!r}")
+    if not math.isfinite(value):
+        raise PriorError(f"{where}: '{key}' must be finite, got {value}")
+    return float(value)
+
+
+def numbers(value, where: str, key: str) -> tuple[float, ...]:
+    if not isinstance(value, list):
+        raise PriorError(f"{where}: '{key}' must be a list of numbers, got {value!r}")
+    return tuple(number(v, where, key) for v in value)
+
+
