@@ -32,9 +32,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from uncertainty import load_priors, simulate
-from uncertainty import model as model_module
+from uncertainty.sora import model as model_module
 from uncertainty.sora.model import HEADLINE
-from uncertainty.stream import DEFAULT_RTOL, QUANTILES, stream
+from uncertainty.streaming import DEFAULT_RTOL, QUANTILES, stream
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = (10**5, 10**6, 10**7)
@@ -170,7 +170,7 @@ def numpy_until_converged(rtol: float, seed: int = 1) -> tuple[int, float]:
     """Plain NumPy MC as a careful user would write it: draw more at each of sora-uq's check
     sizes (never redrawing), keep the headline outputs, check the exact quantiles' MCSE."""
     from uncertainty.sampling import CHUNK_SIZE
-    from uncertainty.stream import SCHEDULE
+    from uncertainty.streaming import SCHEDULE
 
     rng = np.random.default_rng(seed)
     kept, done = {name: np.empty(0) for name in HEADLINE}, 0
@@ -232,7 +232,7 @@ COLD = textwrap.dedent("""
     import json, sys, time
     started = time.perf_counter()
     from uncertainty import load_priors
-    from uncertainty.stream import stream
+    from uncertainty.streaming import stream
     run = stream(load_priors("article"), seed=1, rtol=float(sys.argv[1]), keep=1)
     print(json.dumps({"n": run.n, "error": run.history[-1][1],
                       "seconds": time.perf_counter() - started}))
@@ -272,7 +272,7 @@ MEMORY = textwrap.dedent("""
                 return int(line.split()[1]) / 1024
     import json, sys, time
     from uncertainty import load_priors
-    from uncertainty.stream import stream
+    from uncertainty.streaming import stream
     started = time.perf_counter()
     run = stream(load_priors("article"), seed=0, n=int(sys.argv[1]), rtol=None)
     print(json.dumps({"n": run.n, "seconds": time.perf_counter() - started,

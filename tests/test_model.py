@@ -66,7 +66,7 @@ def test_evidence_and_outputs_may_name_any_quantity_of_the_priors_model():
                                  "sigma": 0.5, "source": "test"}]}
         assert evidence_from_dict(spec, quantities=known).observations[0].quantity == name
     result = run_cli("sobol", "--priors", str(INFORMED), "--output", "training_cost_usd",
-                     "--n", "64", "--json")
+                     "--n", "64", "--independent", "--json")
     assert result.returncode == 0, result.stderr
     assert list(json.loads(result.stdout)["outputs"]) == ["training_cost_usd"]
 

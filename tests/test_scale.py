@@ -24,7 +24,7 @@ CHILD = textwrap.dedent("""
     import jax
     from uncertainty import load_priors, simulate
     from uncertainty.sampling import CHUNK_SIZE
-    from uncertainty.stream import stream
+    from uncertainty.streaming import stream
     priors = load_priors("article")
     run = stream(priors, seed=11, n=2 * CHUNK_SIZE + 1234, rtol=None, keep=100)
     adaptive = stream(priors, seed=2, rtol=0.01, keep=10)
@@ -100,7 +100,7 @@ NO_ARVIZ = textwrap.dedent("""
                 raise ImportError("arviz is blocked in this test")
     sys.meta_path.insert(0, Block())
     from uncertainty import load_priors, simulate
-    from uncertainty.stream import stream
+    from uncertainty.streaming import stream
     priors = load_priors("article")
     tree = simulate(priors, n=1000, seed=0)
     run = stream(priors, seed=0, n=5000, keep=10)

@@ -24,7 +24,7 @@ _LAZY = {
     "load_priors": "priors",
     "priors_from_dict": "priors",
     "simulate": "sampling",
-    "stream": "stream",
+    "stream": "streaming",
     "summarize": "summary",
 }
 

@@ -1,6 +1,6 @@
 """Joining a multi-host JAX run: ``jax.distributed.initialize``, only when the user asks.
 
-After it, ``jax.devices()`` lists every device of every process; :mod:`uncertainty.stream`
+After it, ``jax.devices()`` lists every device of every process; :mod:`uncertainty.streaming`
 shards chunks over all of them and sums the statistics on every process, so each computes the
 same summary (process 0 writes the report). On CPUs, JAX's gloo collectives carry the sums.
 """

@@ -208,7 +208,7 @@ class Model:
         if file.tables:
             table = sorted(file.tables)[0]
             raise PriorError(f"{file.where}: unknown table '{table}' (expected meta, assumptions, "
-                             "correlations, provenance)")
+                             "correlations, decision, provenance)")
         if file.options:
             option = sorted(file.options)[0]
             raise UserError(f"--{option}: the model '{self.name}' has no such option")

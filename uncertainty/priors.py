@@ -1,7 +1,8 @@
 """Prior files -> validated prior objects, for any :class:`~uncertainty.model.Model`.
 
 A prior file is TOML: a ``[meta]`` table and one ``[assumptions.NAME]`` table per assumption
-(see the README), optionally a ``[correlations]`` table of Spearman rank correlations. The model
+(see the README), optionally a ``[correlations]`` table of Spearman rank correlations and a
+``[decision]`` table (how much of one output to provide: :mod:`uncertainty.decision`). The model
 comes from ``--model`` (the ``model`` argument), else ``[meta] model = "FILE.py:NAME"`` (a path
 relative to the prior file), else the default model (the Sora model); a model with prior-file
 extensions of its own reads them (:meth:`Model.read_file`). The assumptions are then checked
@@ -28,6 +29,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from .copula import Copula, build_copula, parse_correlations
+from .decision import Decision, parse_decision
 from .defaults import DEFAULT_MODEL
 from .errors import PriorError, UserError
 from .families import Family, Fixed, build
@@ -45,7 +47,7 @@ __all__ = [
     "resolve_priors_path",
 ]
 
-ENGINE_TABLES = ("meta", "assumptions", "correlations", "provenance")
+ENGINE_TABLES = ("meta", "assumptions", "correlations", "provenance", "decision")
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,8 @@ class PriorSet(Mapping):
     model_spec: str = ""  # how a model other than the default was named, to write it again
     structure: Mapping = field(default_factory=dict, repr=False)
     provenance: Mapping = field(default_factory=dict, repr=False)
+    # The file's [decision] table: how much of one output to provide (None: the file has none).
+    decision: Decision | None = None
 
     def __getitem__(self, key: str) -> Prior:
         return self.priors[key]
@@ -317,6 +321,7 @@ def priors_from_document(data: dict, raw: bytes, path: Path, model: Model | str 
     priors = {key: _prior(key, spec, f"{where}: {key}") for key, spec in specs.items()}
     ordered = _against_model(priors, model, where)
     pairs, copula = _correlations(data.get("correlations"), ordered, where)
+    decision = parse_decision(data["decision"], model, where) if "decision" in data else None
     name = meta.get("name", path.stem)
     _check_text(name, f"{where}: meta", "name")
     if "description" in meta:
@@ -326,4 +331,4 @@ def priors_from_document(data: dict, raw: bytes, path: Path, model: Model | str 
                     meta=MappingProxyType(dict(meta)), correlations=MappingProxyType(pairs),
                     copula=copula, model=model, model_spec=model_spec,
                     structure=MappingProxyType(structure),
-                    provenance=MappingProxyType(dict(provenance)))
+                    provenance=MappingProxyType(dict(provenance)), decision=decision)

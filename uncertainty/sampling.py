@@ -3,7 +3,7 @@
 Every random assumption is drawn as ``icdf(u)`` of its own family from a uniform ``u``: one
 fused, jitted program turns a block of uniforms into every assumption and output. The same path
 serves plain Monte Carlo (uniforms from ``jax.random.bits``), quasi-Monte Carlo (scrambled Sobol
-points, :mod:`uncertainty.stream`) and correlated priors (the copula moves the uniforms of the
+points, :mod:`uncertainty.streaming`) and correlated priors (the copula moves the uniforms of the
 correlated assumptions through normal scores, ``Phi(L Phi^-1(u))``, which keeps each marginal).
 Inverse-CDF sampling is also what makes it fast on a CPU: JAX's own beta and gamma samplers are
 rejection loops, ~35x slower than NumPy's here.

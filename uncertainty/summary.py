@@ -1,7 +1,7 @@
 """Draws -> intervals and Monte Carlo errors, as plain data, for in-memory and streamed runs alike.
 
 :func:`summarize` takes a DataTree of draws (:func:`~uncertainty.sampling.simulate`; ArviZ does
-the statistics) or a streamed run (:class:`~uncertainty.stream.StreamResult`; its histograms do)
+the statistics) or a streamed run (:class:`~uncertainty.streaming.StreamResult`; its histograms do)
 and builds every output's entry with the one :func:`_entry`, so a report does not care which it
 got. Where a model marks a reference figure (the Sora model: the article's), the entry says
 where it falls in the distribution.

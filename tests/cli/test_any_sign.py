@@ -12,7 +12,7 @@ from conftest import ROOT, run_cli
 from scipy import stats
 
 from uncertainty import load_priors
-from uncertainty.stream import stream
+from uncertainty.streaming import stream
 
 PRIORS = ROOT / "tests" / "data" / "models" / "signs.toml"
 BALANCE = stats.norm(1.0, math.sqrt(6.0))

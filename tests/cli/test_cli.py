@@ -214,7 +214,7 @@ def test_starting_the_cli_does_not_start_jax_and_every_public_name_resolves():
     # CLI's handler: so the package imports its names on first use.
     code = ("import sys, uncertainty.cli, uncertainty\n"
             "assert 'jax' not in sys.modules, 'the CLI started JAX'\n"
-            "import uncertainty.sampling, uncertainty.stream\n"
+            "import uncertainty.sampling, uncertainty.streaming\n"
             "from uncertainty import simulate\n"
             "assert callable(simulate) and simulate.__module__ == 'uncertainty.sampling'\n"
             "assert uncertainty.simulate is simulate\n"

@@ -81,15 +81,23 @@ def test_tornado_swings_are_each_inputs_own_90_percent_range(tmp_path):
                                   "pue": math.log10(1.5 / 1.1)}, abs=1e-4)
 
 
-def test_sobol_log_scale_shares_are_the_variance_shares():
-    result = _ok("sobol", "--priors", str(PRIORS), "--output", "it_power_mw", "--n", "4096",
-                 "--json")
-    indices = json.loads(result.stdout)["outputs"]["it_power_mw"]
-    # Sobol indices are computed as if the inputs were independent (same marginals)
-    total = GPUS[1] ** 2 + WATTS[1] ** 2
-    assert indices["gpus"]["S1"] == pytest.approx(GPUS[1] ** 2 / total, abs=0.03)
-    assert indices["watts_per_gpu"]["S1"] == pytest.approx(WATTS[1] ** 2 / total, abs=0.03)
-    assert indices["pue"]["ST"] == pytest.approx(0.0, abs=1e-6)  # it_power does not read pue
+def test_shapley_effects_are_the_closed_form_of_the_correlated_logs():
+    result = _ok("shapley", "--priors", str(PRIORS), "--output", "it_power_mw", "--json")
+    doc = json.loads(result.stdout)
+    assert doc["method"].startswith("exact")  # a product of lognormals: log-linear
+    effects = doc["outputs"]["it_power_mw"]
+    # two correlated normal logs (Iooss & Prieur 2019): each one's fair share of Var log Y
+    s1, s2, r = GPUS[1], WATTS[1], R
+    variance = s1**2 + 2 * r * s1 * s2 + s2**2
+    gpus = (s1**2 * (1 - r**2 / 2) + r * s1 * s2 + r**2 * s2**2 / 2) / variance
+    assert effects["gpus"]["shapley"] == pytest.approx(gpus, rel=1e-4)
+    assert effects["watts_per_gpu"]["shapley"] == pytest.approx(1 - gpus, rel=1e-4)
+    assert effects["gpus"]["first_order"] == pytest.approx((s1 + r * s2) ** 2 / variance,
+                                                           rel=1e-4)
+    assert effects["pue"]["shapley"] == pytest.approx(0.0, abs=1e-9)
+    # Sobol indices assume independence: refused for these correlated priors, unless asked
+    refused = run_cli("sobol", "--priors", str(PRIORS), "--output", "it_power_mw")
+    assert refused.returncode == 2 and "gpus ~ watts_per_gpu" in refused.stderr
 
 
 def test_update_is_the_conjugate_normal_update_on_the_log_scale(tmp_path):

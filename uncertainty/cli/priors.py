@@ -38,6 +38,10 @@ def _print_structure(priors) -> None:
     """The model, its structure (the Sora model: GPU, attention, platforms) and the rank
     correlations, under the `priors show` table."""
     print(f"\nmodel: {priors.model.name}; outputs: {', '.join(priors.model.outputs)}")
+    if priors.decision is not None:
+        d = priors.decision
+        print(f"decision: provide {d.output}; {d.under_cost:g} per unit short, {d.over_cost:g} "
+              f"per unit idle{f' ({d.unit})' if d.unit else ''}; source: {d.source}")
     for line in priors.model.structure_lines(priors.structure, priors):
         print(line)
     if priors.correlations:

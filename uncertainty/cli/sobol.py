@@ -15,6 +15,12 @@ def cmd_sobol(args) -> int:
 
     priors = load_priors(resolve_priors_path(args.priors), model=args.model)
     outputs = chosen_outputs(args.output, priors.model)
+    if priors.correlations and not args.independent:
+        pairs = ", ".join(f"{a} ~ {b} ({rho:+.2f})" for (a, b), rho in priors.correlations.items())
+        raise UserError(f"sobol: {priors.path} correlates {pairs}; Sobol indices assume "
+                        "independent assumptions, so they would answer another question: use "
+                        "`sora-uq shapley` (valid under correlation), or --independent to compute "
+                        "them as if the assumptions were independent")
     try:
         doc = sobol_document(priors, n_base=args.n, seed=args.seed, scale=args.scale,
                              outputs=outputs)
@@ -26,7 +32,7 @@ def cmd_sobol(args) -> int:
         print(json.dumps(doc, indent=1))
         return 0
     print(f"Sobol indices, {doc['scale']} scale, n_base {doc['n_base']}, {doc['sampler']}; "
-          f"95% bootstrap intervals")
+          f"95% bootstrap intervals" + (f"\n{doc['note']}" if doc.get("note") else ""))
     for name, indices in doc["outputs"].items():
         rows = [[assumption, _index(ix, "S1"), _index(ix, "ST")]
                 for assumption, ix in sorted(indices.items(), key=lambda item: -item[1]["ST"])]
@@ -49,5 +55,8 @@ def add(commands) -> None:
     sobol.add_argument("--scale", choices=("log", "linear"), default="log",
                        help="variance of log(output) (default) or of the output")
     sobol.add_argument("--seed", type=seed, default=0, help="random seed (default: 0)")
+    sobol.add_argument("--independent", action="store_true",
+                       help="with correlated priors: compute the indices as if the assumptions "
+                            "were independent (same marginals); the output says so")
     sobol.add_argument("--json", action="store_true", help="print JSON instead of tables")
     sobol.set_defaults(func=cmd_sobol)

@@ -263,6 +263,12 @@ def new_prior_document(result, name: str, date: datetime.date | None = None,
                 "assumptions": assumptions}
     if correlations:
         document["correlations"] = correlations
+    if priors.decision is not None:  # the decision does not change with the evidence
+        decision = priors.decision
+        document["decision"] = {"output": decision.output, "under_cost": decision.under_cost,
+                                "over_cost": decision.over_cost,
+                                **({"unit": decision.unit} if decision.unit else {}),
+                                "source": decision.source}
     return {**document, "provenance": provenance}
 
 

@@ -19,7 +19,7 @@ from matplotlib.patches import Patch
 
 from ..summary import format_value
 
-__all__ = ["tornado_figure"]
+__all__ = ["evppi_figure", "shapley_figure", "tornado_figure"]
 
 
 def _with_unit(value: float, unit: str) -> str:
@@ -84,5 +84,62 @@ def tornado_figure(output_result: dict, output_name: str, units: dict) -> Figure
             Patch(color=colors[0], label=f"input at its {100 * low_q:g}% quantile"),
             Patch(color=colors[1], label=f"input at its {100 * high_q:g}% quantile")],
             loc="lower right", fontsize=8)
+        sns.despine(ax=ax, left=True)
+    return fig
+
+
+def shapley_figure(effects: dict, label: str) -> Figure:
+    """Per assumption (largest Shapley effect on top): its Shapley effect with a 95% interval,
+    its first-order index (correlated partners included) and its total index as if the
+    assumptions were independent; assumptions under half a percent on every bar are left out.
+
+    ``effects`` is one output of :func:`~uncertainty.sensitivity.shapley.shapley_effects`."""
+    import seaborn as sns
+
+    ranked = [(n, ix) for n, ix in sorted(effects.items(), key=lambda kv: -kv[1]["shapley"])
+              if max(ix["shapley"], ix["first_order"], ix["total"]) >= 0.005]
+    colors = sns.color_palette("colorblind", 3)
+    fig = Figure(figsize=(9, 1.2 + 0.5 * max(len(ranked), 1)), layout="constrained")
+    with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.85):
+        ax = fig.add_subplot()
+        height = 0.26
+        for row, (_, ix) in enumerate(ranked):
+            y = len(ranked) - 1 - row
+            low, high = ix["shapley_ci"]
+            ax.barh(y + height, ix["shapley"], height, color=colors[0],
+                    xerr=[[max(ix["shapley"] - low, 0)], [max(high - ix["shapley"], 0)]],
+                    error_kw={"lw": 0.8}, label="Shapley effect (fair share)" if row == 0 else None)
+            ax.barh(y, ix["first_order"], height, color=colors[1],
+                    label="first-order (what knowing it removes)" if row == 0 else None)
+            ax.barh(y - height, ix["total"], height, color=colors[2],
+                    label="total, as if independent" if row == 0 else None)
+        ax.set_yticks(range(len(ranked) - 1, -1, -1), [name for name, _ in ranked])
+        ax.set_xlabel(f"share of the variance of {label}")
+        ax.set_xlim(0, 1)
+        ax.legend(loc="lower right", fontsize=8)
+        sns.despine(ax=ax, left=True)
+    return fig
+
+
+def evppi_figure(voi: dict) -> Figure:
+    """The expected value of partial perfect information of each assumption (largest on top),
+    against the EVPI (the dashed line: what knowing the output itself would save)."""
+    import seaborn as sns
+
+    ranked = [(n, v) for n, v in sorted(voi["evppi"].items(), key=lambda kv: -kv[1])
+              if v >= 0.005 * voi["evpi"]]
+    fig = Figure(figsize=(9, 1.2 + 0.4 * max(len(ranked), 1)), layout="constrained")
+    unit = f" ({voi['unit']} x output unit)" if voi.get("unit") else ""
+    with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.85):
+        ax = fig.add_subplot()
+        color = sns.color_palette("colorblind", 1)[0]
+        ax.barh(range(len(ranked) - 1, -1, -1), [v for _, v in ranked], 0.6, color=color)
+        ax.axvline(voi["evpi"], color="black", lw=1.2, ls="--",
+                   label=f"EVPI {format_value(voi['evpi'])}")
+        ax.set_yticks(range(len(ranked) - 1, -1, -1), [n for n, _ in ranked])
+        ax.set_xlabel(f"expected loss saved by knowing it before choosing{unit}")
+        ax.set_title(f"Value of information for providing {voi['output']} "
+                     f"(best provision {format_value(voi['provision'])})", fontsize=10)
+        ax.legend(loc="lower right", fontsize=8)
         sns.despine(ax=ax, left=True)
     return fig

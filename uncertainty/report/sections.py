@@ -149,10 +149,59 @@ def _index_words(value: float, interval) -> str:
 
 
 def _pin_down_table(rows: list[dict]) -> Table:
-    return Table(["rank", "assumption", "S1 [95% interval]", "ST [95% interval]", "what it means"],
+    """Rows ranked by Sobol indices (S1, ST) or, for correlated priors, by the full first-order
+    index beside the Shapley effect."""
+    if "evppi" in rows[0]:
+        return Table(["rank", "assumption", "EVPPI", "share of EVPI", "what it means"],
+                     [[str(row["rank"]), f"`{row['assumption']}`", format_value(row["evppi"]),
+                       f"{100 * row['evpi_share']:.0f}%", row["sentence"]] for row in rows])
+    first, second = ("S1", "ST") if "S1" in rows[0] else ("first_order", "shapley")
+    names = {"S1": "S1", "ST": "ST", "first_order": "first-order", "shapley": "Shapley effect"}
+    return Table(["rank", "assumption", f"{names[first]} [95% interval]",
+                  f"{names[second]} [95% interval]", "what it means"],
                  [[str(row["rank"]), f"`{row['assumption']}`",
-                   _index_words(row["S1"], row["S1_ci"]), _index_words(row["ST"], row["ST_ci"]),
-                   row["sentence"]] for row in rows])
+                   _index_words(row[first], row[f"{first}_ci"]),
+                   _index_words(row[second], row[f"{second}_ci"]), row["sentence"]]
+                  for row in rows])
+
+
+def _value_blocks(doc: dict, name: str, figures: Collection[str]) -> list:
+    """The decision on this output, if the prior file states one: best provision, EVPI."""
+    voi = doc.get("voi")
+    if not voi or voi["output"] != name:
+        return []
+    unit = f" ({voi['unit']})" if voi.get("unit") else ""
+    blocks = [Text(
+        f"Decision: how much {_label(doc, name)} to provide, at {format_value(voi['under_cost'])} "
+        f"per unit short and {format_value(voi['over_cost'])} per unit idle{unit} (source: "
+        f"{voi['source']}). Best provision under these priors: "
+        f"{format_value(voi['provision'])} {_unit(doc, name)}, with an expected loss of "
+        f"{format_value(voi['expected_loss'])}; knowing {_label(doc, name)} exactly before "
+        f"choosing would save all of it (the EVPI). {voi['method']}")]
+    if "voi" in figures:
+        blocks.append(Image("voi", f"Value of information for providing {_label(doc, name)}"))
+    return blocks
+
+
+def _shapley_blocks(doc: dict, name: str, figures: Collection[str]) -> list:
+    """The Shapley effects of one output beside its first-order and independent total indices."""
+    effects = ((doc.get("shapley") or {}).get("outputs") or {}).get(name)
+    if not effects:
+        return []
+    blocks = []
+    if f"shapley_{name}" in figures:
+        blocks.append(Image(f"shapley_{name}", f"Shapley effects of {_label(doc, name)}",
+                            "Each assumption's fair share of the variance (Shapley effect, with "
+                            "its 95% interval), beside what knowing it would remove (first-order, "
+                            "correlated partners included) and its total index as if the "
+                            "assumptions were independent."))
+    ranked = sorted(effects.items(), key=lambda kv: -kv[1]["shapley"])
+    rows = [[f"`{n}`", _index_words(ix["shapley"], ix["shapley_ci"]),
+             _index_words(ix["first_order"], ix["first_order_ci"]), f"{max(ix['total'], 0):.2f}"]
+            for n, ix in ranked if max(ix["shapley_ci"][1], ix["first_order"]) >= 0.005]
+    blocks.append(Table(["assumption", "Shapley effect [95% interval]",
+                         "first-order [95% interval]", "total, as if independent"], rows))
+    return blocks
 
 
 def _tornado_table(doc: dict, result: dict, name: str) -> Table:
@@ -183,17 +232,32 @@ def sensitivity(doc: dict, figures: Collection[str]) -> Section:
             blocks.append(_tornado_table(doc, tornado[name], name))
         else:
             blocks.append(Text("Tornado chart: not computed."))
+        blocks += _shapley_blocks(doc, name, figures)
         drivers = {row["output"]: row for row in doc.get("top_driver") or [] if "output" in row}
         if name in drivers and drivers[name].get("explanation"):
             blocks.append(Text(drivers[name]["explanation"]))
+        blocks += _value_blocks(doc, name, figures)
         if pin_down.get(name):
-            blocks += [Text("What to pin down next (Sobol indices):"),
+            basis = ("first-order indices under the correlated priors" if doc.get("shapley")
+                     else "Sobol indices")
+            if "evppi" in pin_down[name][0]:
+                basis = "the value of information for the decision above, in its costs' unit"
+            blocks += [Text(f"What to pin down next ({basis}):"),
                        _pin_down_table(pin_down[name])]
         else:
             blocks.append(Text("What to pin down next (Sobol indices): not computed."))
     for note in ((doc.get("tornado") or {}).get("note"), (doc.get("sobol") or {}).get("note")):
         if note:
             blocks.append(Text(note))
+    if doc.get("shapley"):
+        pairs = ", ".join(f"`{p['a']}` ~ `{p['b']}`"
+                          for p in (doc.get("structure") or {}).get("correlations", []))
+        blocks.append(Text(
+            f"The priors are correlated ({pairs}), so variance does not split into independent "
+            "parts: each assumption gets its Shapley effect, its fair share of the variance "
+            "(they add up to 1), and its first-order index, the share that knowing it exactly "
+            "would remove, its correlated partners' moving with it. "
+            f"Method: {doc['shapley']['method']}."))
     return Section("sensitivity", "3. What drives the uncertainty", blocks)
 
 

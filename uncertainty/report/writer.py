@@ -24,13 +24,22 @@ from ..files import check_output_directory, output_directory
 from ..model import Model
 from ..priors import PriorSet, load_priors
 from ..sampling import CHUNK_SIZE, seed_record, to_datatree
-from ..sensitivity import pin_down_next, sobol_document, top_driver_check, tornado
-from ..stream import BINS, DEFAULT_RTOL, MAX_SAMPLES, StreamResult, stream
-from ..summary import headline_mcse, summarize
+from ..sensitivity import (
+    pin_down_by_value,
+    pin_down_next,
+    shapley_effects,
+    sobol_document,
+    top_driver_check,
+    tornado,
+    value_of_information,
+)
+from ..sensitivity.ranking import shapley_as_indices
+from ..streaming import BINS, DEFAULT_RTOL, MAX_SAMPLES, StreamResult, stream
+from ..summary import format_value, headline_mcse, summarize
 from .blocks import FIGURES_DIR, Section, table_markdown, to_markdown
 from .figures import distribution_figure, prior_sketch, to_svg
 from .html import to_html
-from .plots import tornado_figure
+from .plots import evppi_figure, shapley_figure, tornado_figure
 from .sections import (
     REPORT_SECTIONS,
     headline_table_block,
@@ -96,7 +105,7 @@ def summary_document(priors: PriorSet, result: StreamResult, wall_seconds: float
                      command: list[str], sensitivity: bool = True) -> dict:
     """Everything in ``summary.json``: enough on its own to repeat the run.
 
-    ``result`` is the streamed run (:func:`uncertainty.stream.stream`); ``command`` repeats it.
+    ``result`` is the streamed run (:func:`uncertainty.streaming.stream`); ``command`` repeats it.
     ``sensitivity=False`` skips the tornado and Sobol indices (the report says so)."""
     model = result.model
     stats = summarize(result)
@@ -139,25 +148,34 @@ def _run_facts(result: StreamResult, error: float, wall_seconds: float) -> dict:
 
 
 def _sensitivity(priors: PriorSet, result: StreamResult) -> dict:
-    """Tornado swings and Sobol indices of the headline outputs, whether they name the same top
-    driver, and what to pin down next. Indices are of log(output) when every headline output
-    was positive in every draw of the run's first chunk, else of the output itself."""
+    """Tornado swings and global indices of the headline outputs, whether they name the same
+    top driver, and what to pin down next. Independent priors: Sobol indices. Correlated priors:
+    Shapley effects and full first-order indices (Sobol indices would assume independence).
+    Indices are of log(output) when every headline output was positive in every draw of the
+    run's first chunk, else of the output itself."""
     model, grid = result.model, result.grid
     headline = model.headline
     swings = tornado(priors, outputs=headline, model=model)
     positive = all(grid.log[grid.names.index(name)] for name in headline)
-    indices = sobol_document(priors, n_base=REPORT_SOBOL_N, seed=result.seed, outputs=headline,
-                             model=model, scale="log" if positive else "linear")
+    scale = "log" if positive else "linear"
     if priors.correlations:
-        indices["note"] = ("The priors are correlated; these Sobol indices are computed as if the "
-                           "assumptions were independent (same marginals), so they measure "
-                           "sensitivity under independence and do not split the variance of the "
-                           "correlated joint prior.")
-    return {"tornado": swings, "sobol": indices,
+        shapley = shapley_effects(priors, model=model, outputs=headline, scale=scale,
+                                  seed=result.seed)
+        global_doc, indices = {"shapley": shapley}, shapley_as_indices(shapley)
+    else:
+        indices = sobol_document(priors, n_base=REPORT_SOBOL_N, seed=result.seed,
+                                 outputs=headline, model=model, scale=scale)
+        global_doc = {"sobol": indices}
+    pin_down = {name: pin_down_next(indices, name, model.label(name)) for name in headline}
+    value = {}
+    if priors.decision is not None:  # for the decision's output, rank by money, not variance
+        voi = value_of_information(priors, priors.decision, model=model, seed=result.seed)
+        value = {"voi": voi}
+        pin_down[voi["output"]] = pin_down_by_value(voi, format_value)
+    return {"tornado": swings, **global_doc, **value,
             "top_driver": [top_driver_check(swings, indices, name, model.label(name))
                            for name in headline],
-            "pin_down_next": {name: pin_down_next(indices, name, model.label(name))
-                              for name in headline}}
+            "pin_down_next": pin_down}
 
 
 def headline_table(doc: dict) -> str:
@@ -197,6 +215,10 @@ def report_figures(doc: dict, tree: xr.DataTree) -> dict[str, Figure]:
     for name, row in doc["assumptions"].items():
         figures[f"prior_{name}"] = prior_sketch(draws[name].values, fixed=row["family"] == "fixed")
     units = {name: row["unit"] for name, row in doc["assumptions"].items()}
+    if doc.get("voi"):
+        figures["voi"] = evppi_figure(doc["voi"])
+    for name, effects in (doc.get("shapley") or {}).get("outputs", {}).items():
+        figures[f"shapley_{name}"] = shapley_figure(effects, doc["model"]["outputs"][name]["label"])
     for name, result in (doc.get("tornado") or {}).get("outputs", {}).items():
         if any(bar.get("swing", 1.0) for bar in result["bars"]):  # none for a fixed output
             figures[f"tornado_{name}"] = tornado_figure(result, name, units)
@@ -233,7 +255,7 @@ def run_report(priors_path: str, out: Path, samples: int | None, seed: int, forc
     ``model`` (a :class:`Model` or ``FILE.py:NAME``) replaces the prior file's model. ``gpu``
     (``NAME`` or ``NAME:fp8``) replaces the file's GPU by a catalogue entry (Sora model).
     ``sensitivity=False`` skips the tornado and Sobol step. ``progress`` is called as draws
-    accumulate (see :func:`uncertainty.stream.stream`); with ``write=False`` (the other
+    accumulate (see :func:`uncertainty.streaming.stream`); with ``write=False`` (the other
     processes of a multi-host run) nothing is written."""
     started = time.perf_counter()
     priors = load_priors(priors_path, model=model, gpu=gpu)

@@ -35,6 +35,10 @@ from .tornado import chosen_outputs, fixed_values, icdf_blocks
 __all__ = ["DEFAULT_N_BOOTSTRAP", "SAMPLERS", "SCALES", "sobol_document", "sobol_indices"]
 
 DEFAULT_N_BOOTSTRAP = 500
+INDEPENDENT_NOTE = ("The priors are correlated; these Sobol indices are computed as if the "
+                    "assumptions were independent (same marginals), so they measure sensitivity "
+                    "under independence and do not split the variance of the correlated joint "
+                    "prior: Shapley effects do (sora-uq shapley).")
 SCALES = ("log", "linear")
 SAMPLERS = ("sobol", "random")
 BOOTSTRAP_CHUNK = 50  # bootstrap replicates per matrix product: bounds memory at large n_base
@@ -226,7 +230,9 @@ def sobol_document(priors: PriorSet, n_base: int = 2**14, seed: int = 0, scale: 
                             n_bootstrap=n_bootstrap, sampler=sampler, outputs=outputs)
     design = ("scrambled Sobol sequence, scipy.stats.qmc.Sobol" if sampler == "sobol"
               else "plain random points, jax.random.uniform")
+    note = ({"note": INDEPENDENT_NOTE} if priors.correlations else {})
     return {"scale": scale, "n_base": n_base, "seed": seed_record(seed), "sampler": design,
+            **note,
             "n_bootstrap": n_bootstrap,
             "model_runs": n_base * (len(priors.uncertain) + 2),
             "estimators": "Saltelli 2010 first order, Jansen 1999 total order, A/B/AB design; "

@@ -34,7 +34,7 @@ def read_sora_file(file: ModelFile):
     unknown = sorted(set(file.tables) - set(EXTRA_TABLES))
     if unknown:
         raise PriorError(f"{where}: unknown table '{unknown[0]}' (expected meta, assumptions, "
-                         "platforms, correlations, provenance)")
+                         "platforms, correlations, decision, provenance)")
     options = dict(file.options)
     gpu = options.pop("gpu", None)
     if options:

@@ -12,7 +12,7 @@ from uncertainty import priors_from_dict, simulate
 from uncertainty.cli import Progress
 from uncertainty.sampling import CHUNK_SIZE
 from uncertainty.sora.model import HEADLINE
-from uncertainty.stream import QMC_REPLICATES, SCHEDULE, stream
+from uncertainty.streaming import QMC_REPLICATES, SCHEDULE, stream
 from uncertainty.summary import summarize
 
 # y = a * b of two lognormals is lognormal: log-median 0 + log 3, sigma sqrt(0.6^2 + 0.8^2) = 1.
