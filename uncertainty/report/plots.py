@@ -115,31 +115,38 @@ def shapley_figure(effects: dict, label: str) -> Figure:
                     label="total, as if independent" if row == 0 else None)
         ax.set_yticks(range(len(ranked) - 1, -1, -1), [name for name, _ in ranked])
         ax.set_xlabel(f"share of the variance of {label}")
-        ax.set_xlim(0, 1)
+        largest = max((max(ix["shapley_ci"][1], ix["first_order"], ix["total"])
+                       for _, ix in ranked), default=1.0)
+        ax.set_xlim(0, min(1.0, 1.15 * largest))
         ax.legend(loc="lower right", fontsize=8)
         sns.despine(ax=ax, left=True)
     return fig
 
 
-def evppi_figure(voi: dict) -> Figure:
+def evppi_figure(voi: dict, output_unit: str = "output unit") -> Figure:
     """The expected value of partial perfect information of each assumption (largest on top),
-    against the EVPI (the dashed line: what knowing the output itself would save)."""
+    each labelled with its share of the EVPI (what knowing the output itself would save)."""
     import seaborn as sns
 
     ranked = [(n, v) for n, v in sorted(voi["evppi"].items(), key=lambda kv: -kv[1])
               if v >= 0.005 * voi["evpi"]]
     fig = Figure(figsize=(9, 1.2 + 0.4 * max(len(ranked), 1)), layout="constrained")
-    unit = f" ({voi['unit']} x output unit)" if voi.get("unit") else ""
+    unit = f" ({voi['unit']} x {output_unit})" if voi.get("unit") else ""
     with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.85):
         ax = fig.add_subplot()
         color = sns.color_palette("colorblind", 1)[0]
-        ax.barh(range(len(ranked) - 1, -1, -1), [v for _, v in ranked], 0.6, color=color)
-        ax.axvline(voi["evpi"], color="black", lw=1.2, ls="--",
-                   label=f"EVPI {format_value(voi['evpi'])}")
+        values = [v for _, v in ranked]
+        ax.barh(range(len(ranked) - 1, -1, -1), values, 0.6, color=color)
+        for y, value in zip(range(len(ranked) - 1, -1, -1), values, strict=True):
+            ax.annotate(f"{format_value(value)} ({100 * value / voi['evpi']:.1f}% of EVPI)",
+                        (value, y), xytext=(4, 0), textcoords="offset points", va="center",
+                        fontsize=8)
         ax.set_yticks(range(len(ranked) - 1, -1, -1), [n for n, _ in ranked])
         ax.set_xlabel(f"expected loss saved by knowing it before choosing{unit}")
-        ax.set_title(f"Value of information for providing {voi['output']} "
-                     f"(best provision {format_value(voi['provision'])})", fontsize=10)
-        ax.legend(loc="lower right", fontsize=8)
+        ax.set_xlim(0, 1.35 * max(values, default=1.0))
+        ax.xaxis.set_major_formatter(lambda x, _: format_value(x))
+        ax.set_title(f"Value of information for providing {voi['output']}: best provision "
+                     f"{format_value(voi['provision'])}, EVPI {format_value(voi['evpi'])}",
+                     fontsize=10)
         sns.despine(ax=ax, left=True)
     return fig

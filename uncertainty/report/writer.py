@@ -171,7 +171,8 @@ def _sensitivity(priors: PriorSet, result: StreamResult) -> dict:
     if priors.decision is not None:  # for the decision's output, rank by money, not variance
         voi = value_of_information(priors, priors.decision, model=model, seed=result.seed)
         value = {"voi": voi}
-        pin_down[voi["output"]] = pin_down_by_value(voi, format_value)
+        pin_down[voi["output"]] = pin_down_by_value(voi, format_value,
+                                                    model.unit(voi["output"]))
     return {"tornado": swings, **global_doc, **value,
             "top_driver": [top_driver_check(swings, indices, name, model.label(name))
                            for name in headline],
@@ -216,7 +217,8 @@ def report_figures(doc: dict, tree: xr.DataTree) -> dict[str, Figure]:
         figures[f"prior_{name}"] = prior_sketch(draws[name].values, fixed=row["family"] == "fixed")
     units = {name: row["unit"] for name, row in doc["assumptions"].items()}
     if doc.get("voi"):
-        figures["voi"] = evppi_figure(doc["voi"])
+        figures["voi"] = evppi_figure(doc["voi"],
+                                      doc["model"]["outputs"][doc["voi"]["output"]]["unit"])
     for name, effects in (doc.get("shapley") or {}).get("outputs", {}).items():
         figures[f"shapley_{name}"] = shapley_figure(effects, doc["model"]["outputs"][name]["label"])
     for name, result in (doc.get("tornado") or {}).get("outputs", {}).items():

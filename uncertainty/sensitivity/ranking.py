@@ -15,11 +15,13 @@ from collections.abc import Callable, Mapping
 __all__ = ["pin_down_by_value", "pin_down_next", "shapley_as_indices", "top_driver_check"]
 
 
-def pin_down_by_value(voi: Mapping, format_money: Callable[[float], str]) -> list[dict]:
+def pin_down_by_value(voi: Mapping, format_money: Callable[[float], str],
+                      output_unit: str = "") -> list[dict]:
     """Assumptions ranked by their expected value of partial perfect information for the
     decision of :func:`~uncertainty.sensitivity.voi.value_of_information`, each with a
-    sentence: what knowing it exactly before choosing would save, in the costs' unit."""
-    unit = f" ({voi['unit']} x output unit)" if voi.get("unit") else ""
+    sentence: what knowing it exactly before choosing would save, in the costs' unit times the
+    output's (``output_unit``)."""
+    unit = f" ({voi['unit']} x {output_unit or 'output unit'})" if voi.get("unit") else ""
     rows = []
     ranked = sorted(voi["evppi"].items(), key=lambda kv: -kv[1])
     for rank, (name, value) in enumerate(ranked, start=1):

@@ -53,6 +53,9 @@ PERMUTATIONS = 2_000
 INNER = 3  # N_i: inner draws per outer draw (Song, Nelson & Staum's recommendation)
 VARIANCE_DRAWS = 1 << 16
 FIRST_ORDER_OUTER, FIRST_ORDER_INNER = 2_048, 16
+# An assumption whose model calls leave an output bit-identical has a total index of 0 up to the
+# estimator's float rounding (~1e-16): below this, it does not move the output.
+DUMMY_TOTAL = 1e-9
 
 
 def linear_gaussian_shapley(beta: np.ndarray, cov: np.ndarray) -> np.ndarray:
@@ -308,40 +311,80 @@ def _exact(priors: PriorSet, matrix: np.ndarray, gradient: np.ndarray, outputs) 
     return result
 
 
-def _permutation(priors, model, outputs, scale, matrix, rng, permutations):
-    d = len(priors.uncertain)
-
-    def evaluate(z):
-        return _evaluate(z, priors, model, outputs, scale)
-
-    chol = np.linalg.cholesky(matrix)
-    y = evaluate(chol @ rng.standard_normal((d, VARIANCE_DRAWS)))
-    variance = y.var(axis=1, ddof=1)  # (outputs,)
-    orders = np.stack([rng.permutation(d) for _ in range(permutations)])
-    costs = _prefix_costs(matrix, orders, rng, evaluate, variance)  # (m, d, outputs)
-    steps = np.diff(costs, axis=1, prepend=0.0)  # each prefix's added cost
-    contributions = np.zeros((permutations, d, len(outputs)))
-    np.put_along_axis(contributions, orders[:, :, None], steps, axis=1)
-    scaled = contributions / np.where(variance > 0, variance, 1.0)
-    effects = scaled.mean(axis=0)
-    half = 1.96 * scaled.std(axis=0, ddof=1) / math.sqrt(permutations)
-    first, first_error = _first_order(matrix, rng, evaluate)  # (d, outputs) each
+def _permutation(priors, model, outputs, scale, matrix, rng, permutations, evaluate=None):
+    """The permutation estimator, output by output over its players: an assumption that an
+    output does not read (total index exactly 0: its model calls are bit-identical) and that is
+    correlated with none is a dummy, whose Shapley effect is exactly 0; leaving it out of the
+    permutations removes its noise and everyone else's share of it. Outputs with the same
+    players share one batched run."""
+    names = priors.uncertain
+    if evaluate is None:
+        def evaluate(z, outputs):
+            return _evaluate(z, priors, model, outputs, scale)
     total = _independent_total(priors, model, outputs, scale, seed_record(0))
+    correlated = set(priors.copula.names) if priors.copula else set()
+    groups: dict[tuple[int, ...], list[str]] = {}
+    for out in outputs:
+        players = tuple(i for i, n in enumerate(names) if total[out][n] > DUMMY_TOTAL
+                        or n in correlated)
+        groups.setdefault(players, []).append(out)
+    result, runs = {}, 0
+    for players, group in groups.items():
+        part, part_runs = _players(priors, group, matrix, rng, permutations, players, evaluate)
+        runs += part_runs
+        for out in group:
+            result[out] = {n: {**part[out].get(n, _DUMMY), "total": total[out][n]}
+                           for n in names}
+    return result, {"model_runs": runs, "permutations": permutations}
+
+
+_DUMMY = {"shapley": 0.0, "shapley_ci": [0.0, 0.0], "first_order": 0.0,
+          "first_order_ci": [0.0, 0.0]}
+
+
+def _players(priors, outputs, matrix, rng, permutations, players, evaluate_all):
+    """The estimator over ``players`` (indices of uncertain assumptions); the others are drawn
+    from their marginals (they do not move these outputs)."""
+    names, d_all, d = priors.uncertain, len(priors.uncertain), len(players)
+    if d == 0:
+        return {}, 0
+    index = np.asarray(players)
+    sub = matrix[np.ix_(index, index)]
+
+    def evaluate(z):  # (d, n) scores of the players -> outputs, the rest independent normals
+        full = rng.standard_normal((d_all, z.shape[1]))
+        full[index] = z
+        return evaluate_all(full, outputs)
+
+    y = evaluate(np.linalg.cholesky(sub) @ rng.standard_normal((d, VARIANCE_DRAWS)))
+    variance = y.var(axis=1, ddof=1)  # (outputs,)
+    runs = VARIANCE_DRAWS + d * FIRST_ORDER_OUTER * FIRST_ORDER_INNER
+    if d == 1:  # one player: all the variance is its own
+        effects, half = np.ones((1, len(outputs))), np.zeros((1, len(outputs)))
+    else:
+        orders = np.stack([rng.permutation(d) for _ in range(permutations)])
+        costs = _prefix_costs(sub, orders, rng, evaluate, variance)  # (m, d, outputs)
+        steps = np.diff(costs, axis=1, prepend=0.0)  # each prefix's added cost
+        contributions = np.zeros((permutations, d, len(outputs)))
+        np.put_along_axis(contributions, orders[:, :, None], steps, axis=1)
+        scaled = contributions / np.where(variance > 0, variance, 1.0)
+        effects = scaled.mean(axis=0)
+        half = 1.96 * scaled.std(axis=0, ddof=1) / math.sqrt(permutations)
+        runs += permutations * (d - 1) * INNER
+    first, first_error = _first_order(sub, rng, evaluate) if d > 1 else (
+        np.ones((1, len(outputs))), np.zeros((1, len(outputs))))
     result = {}
     for o, out in enumerate(outputs):
         varies = variance[o] > 0
-        result[out] = {n: {"shapley": float(effects[i, o]) if varies else 0.0,
-                           "shapley_ci": ([float(effects[i, o] - half[i, o]),
-                                           float(effects[i, o] + half[i, o])]
-                                          if varies else [0.0, 0.0]),
-                           "first_order": float(np.clip(first[i, o], 0.0, 1.0)) if varies
-                           else 0.0,
-                           "first_order_ci": ([float(max(first[i, o] - 1.96 * first_error[i, o],
-                                                         0.0)),
-                                               float(min(first[i, o] + 1.96 * first_error[i, o],
-                                                         1.0))] if varies else [0.0, 0.0]),
-                           "total": total[out][n]}
-                       for i, n in enumerate(priors.uncertain)}
-    runs = VARIANCE_DRAWS + permutations * (d - 1) * INNER + d * FIRST_ORDER_OUTER * \
-        FIRST_ORDER_INNER
-    return result, {"model_runs": runs, "permutations": permutations}
+        result[out] = {}
+        for k, i in enumerate(players):
+            low, high = first[k, o] - 1.96 * first_error[k, o], first[k, o] + 1.96 * \
+                first_error[k, o]
+            result[out][names[i]] = {
+                "shapley": float(effects[k, o]) if varies else 0.0,
+                "shapley_ci": ([float(effects[k, o] - half[k, o]),
+                                float(effects[k, o] + half[k, o])] if varies else [0.0, 0.0]),
+                "first_order": float(np.clip(first[k, o], 0.0, 1.0)) if varies else 0.0,
+                "first_order_ci": ([float(max(low, 0.0)), float(min(high, 1.0))] if varies
+                                   else [0.0, 0.0])}
+    return result, runs
