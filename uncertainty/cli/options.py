@@ -15,8 +15,9 @@ from ..defaults import DEFAULT_RTOL, MAX_SAMPLES
 from ..errors import UserError
 
 __all__ = ["MODEL_HELP", "Parser", "Progress", "add_model_option", "add_priors_option",
-           "add_run_options", "add_scale_options", "chosen_outputs", "quantile", "rtol",
-           "samples", "seed", "sobol_n", "writes"]
+           "add_run_options", "add_scale_options", "chosen_outputs", "log_scale_error",
+           "priors_record", "quantile", "rtol", "samples", "seed", "sobol_n", "writes"]
+
 
 def samples(text: str) -> int:
     try:
@@ -184,3 +185,13 @@ def chosen_outputs(option: str, model) -> list[str]:
         raise UserError(f"--output: unknown output '{option}' of the model '{model.name}' "
                         f"(known: {', '.join(model.outputs)}, or all)")
     return [option]
+
+
+def priors_record(priors) -> dict:
+    """Which prior file a result is of (the ``"priors"`` entry of every JSON document)."""
+    return {"name": priors.name, "path": priors.path, "sha256": priors.sha256}
+
+
+def log_scale_error(command: str, err: ValueError) -> UserError:
+    """An output that the log scale cannot take (zero or negative), in one line."""
+    return UserError(f"{command}: {err}; use --scale linear for outputs that are not all > 0")

@@ -6,7 +6,7 @@ import json
 
 from ..errors import UserError
 from ..report.blocks import Table, table_markdown
-from .options import add_priors_option, chosen_outputs, seed
+from .options import add_priors_option, chosen_outputs, log_scale_error, priors_record, seed
 
 
 def _permutations(text: str) -> int:
@@ -34,9 +34,8 @@ def cmd_shapley(args) -> int:
         doc = shapley_effects(priors, outputs=outputs, scale=args.scale, seed=args.seed,
                               permutations=args.permutations)
     except ValueError as err:  # an output that log scale cannot take
-        raise UserError(f"shapley: {err}; use --scale linear for outputs that are not all > 0") \
-            from None
-    doc = {"priors": {"name": priors.name, "path": priors.path, "sha256": priors.sha256}, **doc}
+        raise log_scale_error("shapley", err) from None
+    doc = {"priors": priors_record(priors), **doc}
     if args.json:
         print(json.dumps(doc, indent=1))
         return 0

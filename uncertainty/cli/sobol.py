@@ -6,7 +6,14 @@ import json
 
 from ..errors import UserError
 from ..report.blocks import Table, table_markdown
-from .options import add_priors_option, chosen_outputs, seed, sobol_n
+from .options import (
+    add_priors_option,
+    chosen_outputs,
+    log_scale_error,
+    priors_record,
+    seed,
+    sobol_n,
+)
 
 
 def cmd_sobol(args) -> int:
@@ -25,9 +32,8 @@ def cmd_sobol(args) -> int:
         doc = sobol_document(priors, n_base=args.n, seed=args.seed, scale=args.scale,
                              outputs=outputs)
     except ValueError as err:  # an output that log scale cannot take (zero or negative)
-        raise UserError(f"sobol: {err}; use --scale linear for outputs that are not all > 0") \
-            from None
-    doc = {"priors": {"name": priors.name, "path": priors.path, "sha256": priors.sha256}, **doc}
+        raise log_scale_error("sobol", err) from None
+    doc = {"priors": priors_record(priors), **doc}
     if args.json:
         print(json.dumps(doc, indent=1))
         return 0

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from ..errors import UserError
-from .options import add_priors_option, chosen_outputs, quantile
+from .options import add_priors_option, chosen_outputs, priors_record, quantile
 
 
 def cmd_tornado(args) -> int:
@@ -22,7 +22,7 @@ def cmd_tornado(args) -> int:
     out = Path(args.out) if args.out else Path("reports") / f"{priors.name}-tornado"
     check_output_directory(out, args.force)
     result = tornado(priors, low=args.low, high=args.high, outputs=outputs)
-    result = {"priors": {"name": priors.name, "path": priors.path, "sha256": priors.sha256},
+    result = {"priors": priors_record(priors),
               **result}
     units = {**{name: priors.unit(name) for name in priors},
              **{name: q.unit for name, q in priors.model.outputs.items()}}
