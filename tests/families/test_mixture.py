@@ -73,3 +73,28 @@ def test_a_pool_may_mix_families_a_metalog_among_them():
 def test_bad_pools_are_refused_naming_the_component(components, message):
     with pytest.raises(PriorError, match="^x: .*" + message):
         build({"dist": "mixture", "components": components}, "x")
+
+
+def test_priors_show_and_the_report_name_the_components(tmp_path):
+    from conftest import run_cli
+
+    from uncertainty.report.blocks import to_markdown
+    from uncertainty.report.sections import assumptions
+
+    (tmp_path / "m.py").write_text("from uncertainty import Model\n"
+                                   "MODEL = Model(lambda a: {'y': a['x']}, {'y': ''})\n")
+    path = tmp_path / "pool.toml"
+    path.write_text('[meta]\nmodel = "m.py:MODEL"\n[assumptions.x]\ndist = "mixture"\n'
+                    'source = "two experts"\ncomponents = [\n'
+                    '  { dist = "lognormal", median = 2.0, sigma = 0.4, weight = 1 },\n'
+                    '  { dist = "pert", low = 5.0, mode = 20.0, high = 40.0, weight = 3 },\n]\n')
+    shown = run_cli("priors", "show", str(path))
+    assert shown.returncode == 0, shown.stderr
+    assert "mixture(0.25 x lognormal(median=2, sigma=0.4) + 0.75 x pert(" in shown.stdout
+    pool = build({"dist": "mixture", "components": [
+        {"dist": "lognormal", "median": 2.0, "sigma": 0.4, "weight": 1},
+        {"dist": "pert", "low": 5.0, "mode": 20.0, "high": 40.0, "weight": 3}]}, "x")
+    row = {"family": "mixture", "params": pool.params(), "median": pool.quantile(0.5),
+           "q05": pool.quantile(0.05), "q95": pool.quantile(0.95), "unit": "", "source": "s"}
+    page = to_markdown("t", [assumptions({"assumptions": {"x": row}}, ())])
+    assert "mixture of 0.25 lognormal + 0.75 pert" in page

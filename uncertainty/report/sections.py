@@ -261,6 +261,14 @@ def sensitivity(doc: dict, figures: Collection[str]) -> Section:
     return Section("sensitivity", "3. What drives the uncertainty", blocks)
 
 
+def _family_words(row: dict) -> str:
+    """The family's name; a pool of experts with its weighted components."""
+    components = row["params"].get("components") if row["family"] == "mixture" else None
+    if not components:
+        return row["family"]
+    return "mixture of " + " + ".join(f"{c['weight']:.2g} {c['dist']}" for c in components)
+
+
 def assumptions(doc: dict, figures: Collection[str]) -> Section:
     rows = []
     for name, row in doc["assumptions"].items():
@@ -268,7 +276,7 @@ def assumptions(doc: dict, figures: Collection[str]) -> Section:
         interval = "fixed" if row["family"] == "fixed" else _interval((row["q05"], row["q95"]))
         sketch = (Image(f"prior_{name}", f"prior density of {name}", small=True)
                   if f"prior_{name}" in figures else "")
-        rows.append([f"`{name}`", row["family"], format_value(row["median"]), interval, unit,
+        rows.append([f"`{name}`", _family_words(row), format_value(row["median"]), interval, unit,
                      sketch, row["source"]])
     return Section("assumptions", "4. Assumptions", [
         Text("Every assumption, its prior family, median and 90% interval, and where the number "
