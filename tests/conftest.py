@@ -63,3 +63,12 @@ def dumps_priors(data: dict) -> str:
         lines += ["", f"[assumptions.{name}]"] + [f"{k} = {_toml_value(v)}"
                                                   for k, v in spec.items()]
     return "\n".join(lines) + "\n"
+
+
+def write_identity_model(folder: Path) -> Path:
+    """``folder/m.py`` defining ``MODEL``: one input ``x``, one output ``y = x`` (for prior
+    files that name it as ``model = "m.py:MODEL"``)."""
+    path = folder / "m.py"
+    path.write_text("from uncertainty import Model\n"
+                    "MODEL = Model(lambda a: {'y': a['x']}, {'y': ''})\n")
+    return path

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import run_cli
+from conftest import run_cli, write_identity_model
 from scipy import stats
 
 from uncertainty import Model, priors_from_dict, simulate
@@ -82,8 +82,7 @@ def test_an_infeasible_metalog_in_a_prior_file_is_one_line_and_exit_2(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text('[meta]\nmodel = "m.py:MODEL"\n[assumptions.x]\ndist = "metalog"\n'
                     'quantiles = [[0.1, 1.0], [0.5, 9.9], [0.9, 10.0]]\nsource = "test"\n')
-    (tmp_path / "m.py").write_text("from uncertainty import Model\n"
-                                   "MODEL = Model(lambda a: {'y': a['x']}, {'y': ''})\n")
+    write_identity_model(tmp_path)
     result = run_cli("priors", "validate", str(path))
     assert result.returncode == 2 and result.stderr.count("\n") == 1
     assert "bad.toml: x: these quantiles give no valid metalog" in result.stderr

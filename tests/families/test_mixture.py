@@ -76,13 +76,12 @@ def test_bad_pools_are_refused_naming_the_component(components, message):
 
 
 def test_priors_show_and_the_report_name_the_components(tmp_path):
-    from conftest import run_cli
+    from conftest import run_cli, write_identity_model
 
     from uncertainty.report.blocks import to_markdown
     from uncertainty.report.sections import assumptions
 
-    (tmp_path / "m.py").write_text("from uncertainty import Model\n"
-                                   "MODEL = Model(lambda a: {'y': a['x']}, {'y': ''})\n")
+    write_identity_model(tmp_path)
     path = tmp_path / "pool.toml"
     path.write_text('[meta]\nmodel = "m.py:MODEL"\n[assumptions.x]\ndist = "mixture"\n'
                     'source = "two experts"\ncomponents = [\n'

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT, run_cli, write_identity_model
 
 from uncertainty import Model, priors_from_dict
 from uncertainty.sensitivity.shapley import linear_gaussian_shapley, shapley_effects
@@ -124,7 +124,6 @@ def test_shapley_needs_two_uncertain_assumptions(tmp_path):
     path = tmp_path / "one.toml"
     path.write_text('[meta]\nmodel = "m.py:MODEL"\n[assumptions.x]\ndist = "lognormal"\n'
                     'median = 1.0\nsigma = 0.5\nsource = "test"\n')
-    (tmp_path / "m.py").write_text("from uncertainty import Model\n"
-                                   "MODEL = Model(lambda a: {'y': a['x']}, {'y': ''})\n")
+    write_identity_model(tmp_path)
     result = run_cli("shapley", "--priors", str(path))
     assert result.returncode == 2 and "two or more" in result.stderr
