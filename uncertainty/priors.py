@@ -33,6 +33,7 @@ from .decision import Decision, parse_decision
 from .defaults import DEFAULT_MODEL
 from .errors import PriorError, UserError
 from .families import Family, Fixed, build
+from .families.base import shown
 from .model import Model, ModelFile, Quantity, load_model
 
 __all__ = [
@@ -115,9 +116,12 @@ def _check_text(value, where: str, key: str) -> str:
 
 def _prior(name: str, spec, where: str) -> Prior:
     if not isinstance(spec, dict):
-        raise PriorError(f"{where}: must be a table with 'dist' and 'source', got {spec!r}")
+        raise PriorError(f"{where}: must be a table with 'dist' and 'source', got {shown(spec)}")
     if "dist" not in spec:
         raise PriorError(f"{where}: missing key 'dist'")
+    if not isinstance(spec["dist"], str):
+        raise PriorError(f"{where}: 'dist' must be the name of a family (text), "
+                         f"got {shown(spec['dist'])}")
     if "source" not in spec:
         raise PriorError(f"{where}: missing key 'source' (every number needs one)")
     _check_text(spec["source"], where, "source")

@@ -21,9 +21,9 @@ from scipy import stats as scipy_stats
 
 from ..errors import PriorError
 
-__all__ = ["COMMON_KEYS", "DEFAULT_LEVEL", "FAMILIES", "U_MAX", "U_MIN", "Family", "number",
-           "numbers", "open_unit", "register", "require", "uniform01", "unknown_key",
-           "z_of_level"]
+__all__ = ["COMMON_KEYS", "DEFAULT_LEVEL", "FAMILIES", "FLOAT32_MAX", "FLOAT32_TINY", "U_MAX",
+           "U_MIN", "Family", "number", "numbers", "open_unit", "register", "require", "shown",
+           "uniform01", "unknown_key", "z_of_level"]
 
 DEFAULT_LEVEL = 0.9
 FAMILIES: dict[str, type[Family]] = {}
@@ -166,17 +166,66 @@ def require(condition: bool, where: str, rule: str) -> None:
 
 
 
+# The engine draws in float32: a number a prior file states must survive the conversion, neither
+# overflowing to infinity nor flushing to zero (float32's subnormals lose their precision).
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+FLOAT32_TINY = float(np.finfo(np.float32).tiny)
+
+
 def number(value, where: str, key: str) -> float:
+    """``value`` as a float the float32 engine can carry, or a one-line :class:`PriorError`.
+
+    Refused: anything but an int or a float (booleans too), NaN and infinities, and magnitudes
+    outside float32's normal range (above about 3.4e38, or below about 1.2e-38 but not 0).
+
+    >>> number(24, "p.toml: fps", "value")
+    24.0
+    >>> number(1e39, "p.toml: fps", "value")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    uncertainty.errors.PriorError: p.toml: fps: 'value' must be within the engine's float32 ...
+    """
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise PriorError(f"{where}: '{key}' must be a number, got {type(value).__name__} {value!r}")
-    if not math.isfinite(value):
+        raise PriorError(f"{where}: '{key}' must be a number, got {shown(value)}")
+    try:
+        as_float = float(value)
+    except OverflowError:  # an integer too large for any float
+        as_float = math.inf if value > 0 else -math.inf
+    if math.isnan(as_float) or (isinstance(value, float) and math.isinf(value)):
         raise PriorError(f"{where}: '{key}' must be finite, got {value}")
-    return float(value)
+    if abs(as_float) > FLOAT32_MAX:
+        got = f"{as_float:.3g}" if math.isfinite(as_float) else shown(value)
+        raise PriorError(f"{where}: '{key}' must be within the engine's float32 range "
+                         f"(magnitude at most {FLOAT32_MAX:.2g}), got {got}")
+    if 0 < abs(as_float) < FLOAT32_TINY:
+        raise PriorError(f"{where}: '{key}' is too close to 0 for the engine's float32 "
+                         f"(0, or a magnitude of at least {FLOAT32_TINY:.2g}), got {as_float:.3g}")
+    return as_float
+
+
+def _digits(value: int) -> int:
+    return len(str(abs(value))) if abs(value) < 10**4000 else int(abs(value).bit_length() * 0.30103)
+
+
+def shown(value) -> str:
+    """A value as a message shows it: its TOML type and a short rendering, never a Python repr."""
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, str):
+        text = value if len(value) <= 40 else value[:37] + "..."
+        return f'text "{text}"'
+    if isinstance(value, list):
+        return f"a list of {len(value)}"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, int) and abs(value) > 10**15:
+        return f"an integer of {_digits(value)} digits"
+    return str(value)
 
 
 def numbers(value, where: str, key: str) -> tuple[float, ...]:
     if not isinstance(value, list):
-        raise PriorError(f"{where}: '{key}' must be a list of numbers, got {value!r}")
+        raise PriorError(f"{where}: '{key}' must be a list of numbers, got {shown(value)}")
     return tuple(number(v, where, key) for v in value)
 
 
