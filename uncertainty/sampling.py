@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -47,6 +49,10 @@ __all__ = [
     "seed_record",
     "draw_chunk",
     "draws_from_uniforms",
+    "Plan",
+    "PlanParams",
+    "plan_of",
+    "priors_plan",
     "mc_uniforms",
     "random_names",
     "simulate",
@@ -97,6 +103,49 @@ def random_names(dists: tuple) -> tuple[str, ...]:
     return tuple(name for name, dist in dists if dist.name != "fixed")
 
 
+@dataclass(frozen=True)
+class Plan:
+    """The static half of a prior set in a compiled program: what decides the program's shape.
+
+    Two prior files with the same assumptions, families (of the same form) and correlated
+    subset have equal plans, whatever their numbers: those travel apart, as traced
+    :class:`PlanParams`, so one compilation serves both (and a live page can move a prior
+    without recompiling)."""
+
+    names: tuple[str, ...]  # every assumption, in the priors' order
+    icdfs: tuple[Callable, ...]  # each one's quantile function (Family.icdf_plan)
+    random: tuple[bool, ...]  # False for a fixed assumption: it takes no uniform
+    correlated: tuple[int, ...]  # rows (among the random ones) the copula moves
+
+    @property
+    def random_names(self) -> tuple[str, ...]:
+        return tuple(name for name, drawn in zip(self.names, self.random, strict=True) if drawn)
+
+
+class PlanParams(NamedTuple):
+    """The traced half: each assumption's icdf parameters, and the copula's Cholesky factor."""
+
+    icdf: tuple[tuple, ...]
+    cholesky: np.ndarray | None
+
+
+def plan_of(dists: tuple, copula: Copula | None = None) -> tuple[Plan, PlanParams]:
+    """Split ``(name, family)`` pairs and a copula into a :class:`Plan` and its parameters."""
+    icdf_plans = [dist.icdf_plan() for _, dist in dists]
+    names = tuple(name for name, _ in dists)
+    random = tuple(dist.name != "fixed" for _, dist in dists)
+    drawn = [name for name, is_random in zip(names, random, strict=True) if is_random]
+    correlated = tuple(drawn.index(name) for name in copula.names) if copula else ()
+    cholesky = np.asarray(copula.cholesky, np.float32) if copula else None
+    plan = Plan(names, tuple(fn for fn, _ in icdf_plans), random, correlated)
+    return plan, PlanParams(tuple(params for _, params in icdf_plans), cholesky)
+
+
+def priors_plan(priors: PriorSet) -> tuple[Plan, PlanParams]:
+    """:func:`plan_of` for a prior set: its families and its copula."""
+    return plan_of(distributions(priors), priors.copula)
+
+
 def _correlate(u: jax.Array, rows: tuple[int, ...], cholesky) -> jax.Array:
     """Gaussian copula on the given rows: normal scores times the Cholesky factor, back to (0, 1).
 
@@ -107,26 +156,25 @@ def _correlate(u: jax.Array, rows: tuple[int, ...], cholesky) -> jax.Array:
     return u.at[jnp.asarray(rows)].set(jnp.clip(special.ndtr(scores), GRID_LOW, GRID_HIGH))
 
 
-def draws_from_uniforms(u: jax.Array, dists: tuple, model: Model,
-                        copula: Copula | None = None) -> dict:
-    """``u`` (one row per :func:`random_names` entry) -> every assumption and output, float32.
+def draws_from_uniforms(u: jax.Array, plan: Plan, params: PlanParams, model: Model) -> dict:
+    """``u`` (one row per random assumption of ``plan``) -> every assumption and output, float32.
 
     Pure ``jax.numpy``: call it inside ``jit`` or ``vmap``."""
-    names = random_names(dists)
-    if copula is not None:
-        u = _correlate(u, tuple(names.index(name) for name in copula.names), copula.cholesky)
-    row = {name: i for i, name in enumerate(names)}
+    if plan.correlated:
+        u = _correlate(u, plan.correlated, params.cholesky)
     size = u.shape[-1]
-    inputs = {name: (dist.icdf(u[row[name]]) if name in row
-                     else jnp.full((size,), dist.value)).astype(jnp.float32)
-              for name, dist in dists}
+    rows = iter(range(u.shape[0]))
+    middle = jnp.full((size,), 0.5, jnp.float32)  # a fixed assumption's icdf ignores u
+    inputs = {name: icdf(u[next(rows)] if drawn else middle, *values).astype(jnp.float32)
+              for name, icdf, drawn, values in zip(plan.names, plan.icdfs, plan.random,
+                                                   params.icdf, strict=True)}
     return {**inputs, **jax.vmap(model)(inputs)}
 
 
-@partial(jax.jit, static_argnames=("dists", "model", "copula", "size"))
-def _chunk(key, dists: tuple, model: Model, copula: Copula | None, size: int) -> dict:
-    return draws_from_uniforms(mc_uniforms(key, len(random_names(dists)), size), dists, model,
-                               copula)
+@partial(jax.jit, static_argnames=("plan", "model", "size"))
+def _chunk(key, params: PlanParams, plan: Plan, model: Model, size: int) -> dict:
+    return draws_from_uniforms(mc_uniforms(key, len(plan.random_names), size), plan, params,
+                               model)
 
 
 def distributions(priors: PriorSet) -> tuple:
@@ -137,8 +185,9 @@ def distributions(priors: PriorSet) -> tuple:
 def draw_chunk(priors: PriorSet, key, index: int, size: int = CHUNK_SIZE,
                model: Model | None = None) -> dict:
     """Draws of chunk ``index`` of a run with base ``key``: every assumption and output."""
-    return _chunk(jax.random.fold_in(key, index), distributions(priors),
-                  as_model(model, priors.model), priors.copula, size)
+    plan, params = priors_plan(priors)
+    return _chunk(jax.random.fold_in(key, index), params, plan=plan,
+                  model=as_model(model, priors.model), size=size)
 
 
 def simulate(priors: PriorSet, n: int = DEFAULT_SAMPLES, seed=0,

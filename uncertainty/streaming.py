@@ -50,11 +50,10 @@ from .sampling import (
     GRID_HIGH,
     GRID_LOW,
     as_key,
-    distributions,
     draw_chunk,
     draws_from_uniforms,
     mc_uniforms,
-    random_names,
+    priors_plan,
     seed_record,
 )
 
@@ -368,18 +367,17 @@ def _lanes() -> int:
     return LANES.get(jax.devices()[0].platform, ACCELERATOR_LANES)
 
 
-@partial(jax.jit, static_argnames=("dists", "model", "copula", "size", "grid_static", "mesh",
-                                   "lanes"))
-def _mc_step(key, indices, full_chunks, remainder, log, low, width, scale, *, dists, model,
-             copula, size, grid_static, mesh, lanes):
+@partial(jax.jit, static_argnames=("plan", "model", "size", "grid_static", "mesh", "lanes"))
+def _mc_step(key, indices, full_chunks, remainder, log, low, width, scale, params, *, plan,
+             model, size, grid_static, mesh, lanes):
     """Statistics of chunks ``indices`` (sharded over ``mesh``) of the run with base ``key``;
     draws at or beyond chunk ``full_chunks`` + ``remainder`` draws are masked out."""
 
     def local(indices):
         def one(index):
             draws = draws_from_uniforms(mc_uniforms(jax.random.fold_in(key, index),
-                                                    len(random_names(dists)), size),
-                                        dists, model, copula)
+                                                    len(plan.random_names), size),
+                                        plan, params, model)
             offset = jnp.arange(size)
             weight = (index < full_chunks) | ((index == full_chunks) & (offset < remainder))
             return draws, weight
@@ -475,7 +473,8 @@ def _stream_mc(priors, seed, n, rtol, max_n, model, keep, figures, progress) -> 
     # Small steps when only a few chunks are left before a check (a big step would mostly
     # draw masked chunks), big ones otherwise; at most two compiled programs.
     big_step = mesh.size * _chunks_per_device()
-    static = dict(dists=distributions(priors), model=model, copula=priors.copula, size=CHUNK_SIZE,
+    plan, params = priors_plan(priors)
+    static = dict(plan=plan, model=model, size=CHUNK_SIZE,
                   grid_static=(names, grid.thresholds), mesh=mesh, lanes=_lanes())
     done_chunks, history = 1, []
     result = StreamResult(grid, {}, 0, seed, "mc", model, rtol if n is None else None, kept,
@@ -488,7 +487,8 @@ def _stream_mc(priors, seed, n, rtol, max_n, model, keep, figures, progress) -> 
             # a one-chunk step costs a GPU about as much as 1/16 of a big one (latency)
             per_step = mesh.size if left * 16 <= big_step else big_step
             indices = _global_indices(done_chunks, per_step, mesh)
-            pending.append(_mc_step(key, indices, full, remainder, *device_grid, **static))
+            pending.append(_mc_step(key, indices, full, remainder, *device_grid, params,
+                                    **static))
             done_chunks += per_step
             if len(pending) > 1:  # the device draws the next step while the host adds this one
                 totals = _merge(totals, pending.pop(0))
@@ -510,7 +510,7 @@ def _stream_mc(priors, seed, n, rtol, max_n, model, keep, figures, progress) -> 
 
 # --- quasi-Monte Carlo ----------------------------------------------------------------------------
 
-_draws = jax.jit(draws_from_uniforms, static_argnames=("dists", "model", "copula"))
+_draws = jax.jit(draws_from_uniforms, static_argnames=("plan", "model"))
 
 
 def _sobol_engines(dimensions: int, seed: int, replicates: int) -> list:
@@ -521,8 +521,8 @@ def _sobol_engines(dimensions: int, seed: int, replicates: int) -> list:
 
 
 def _stream_qmc(priors, seed, n, rtol, max_n, model, keep, figures, progress) -> StreamResult:
-    dists = distributions(priors)
-    dimensions = max(len(random_names(dists)), 1)
+    plan, params = priors_plan(priors)
+    dimensions = max(len(plan.random_names), 1)
     replicates = QMC_REPLICATES
     engines = _sobol_engines(dimensions, seed, replicates)
     # points per replicate at each check: powers of two keep Sobol's balance
@@ -546,7 +546,7 @@ def _stream_qmc(priors, seed, n, rtol, max_n, model, keep, figures, progress) ->
             columns = slice(start, start + CHUNK_SIZE)
             piece, piece_group = _pad(u[:, columns], group[columns])
             size = u[:, columns].shape[1]
-            draws = _draws(jnp.asarray(piece), dists=dists, model=model, copula=priors.copula)
+            draws = _draws(jnp.asarray(piece), plan=plan, params=params, model=model)
             if result is None:  # the first block is the pilot: it fixes the grid
                 pilot = _host(draws, min(size, keep))
                 names = _tracked(pilot, priors)

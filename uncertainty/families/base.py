@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
@@ -105,8 +106,23 @@ class Family:
         """Raise PriorError when the parameters are outside the family's domain."""
 
     # --- the contract -------------------------------------------------------------------------
+    def icdf_plan(self) -> tuple[Callable, tuple]:
+        """``(fn, params)`` with ``icdf(u) == fn(u, *params)``.
+
+        ``fn`` is a module-level pure ``jax.numpy`` function, the same object for every prior of
+        the family (of the same form), and ``params`` are numbers or arrays worked out on the
+        host. Compiled programs take ``fn`` as static and ``params`` as traced data, so one
+        compilation serves every prior file of the same structure, whatever its numbers. A
+        family that implements ``icdf`` directly instead is compiled once per parameter value.
+        """
+        if type(self).icdf is Family.icdf:
+            raise NotImplementedError(f"family '{self.name}' implements neither icdf_plan "
+                                      "nor icdf")
+        return _OwnIcdf(self), ()
+
     def icdf(self, u):
-        raise NotImplementedError
+        fn, params = self.icdf_plan()
+        return fn(u, *params)
 
     def log_prob(self, x):
         raise NotImplementedError
@@ -137,6 +153,17 @@ class Family:
     def describe(self) -> str:
         inner = ", ".join(f"{k}={_fmt(v)}" for k, v in self.params().items())
         return f"{self.name}({inner})"
+
+
+@dataclass(frozen=True)
+class _OwnIcdf:
+    """A family's own ``icdf`` as a plan function: equal for equal families (a bound method is
+    equal only for the same object), so a prior file read twice compiles once."""
+
+    family: Family
+
+    def __call__(self, u):
+        return self.family.icdf(u)
 
 
 def _fmt(value) -> str:

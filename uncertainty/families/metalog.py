@@ -26,6 +26,7 @@ import math
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -164,17 +165,13 @@ class Metalog(Family):
                              f"function would decrease somewhere in (0, 1)): {fixes}")
 
     # --- the contract ---------------------------------------------------------------------
-    def _from_unbounded(self, m, xp=jnp):
+    def icdf_plan(self):
+        coefficients = np.asarray(self.coefficients, np.float32)
         if self.lower is None:
-            return m
+            return _metalog_icdf, (coefficients,)
         if self.upper is None:
-            return self.lower + xp.exp(m)
-        return self.lower + (self.upper - self.lower) / (1.0 + xp.exp(-m))
-
-    def icdf(self, u):
-        u = jnp.asarray(u, jnp.float32)
-        m = metalog_basis(u, self.k, jnp) @ jnp.asarray(self.coefficients, jnp.float32)
-        return self._from_unbounded(m).astype(jnp.float32)
+            return _log_metalog_icdf, (coefficients, self.lower)
+        return _logit_metalog_icdf, (coefficients, self.lower, self.upper - self.lower)
 
     def _y_of(self, x) -> np.ndarray:
         """The probability at which the quantile function reaches ``x`` (bisection in logit
@@ -236,6 +233,25 @@ class Metalog(Family):
         bounds = "" if self.lower is None else (
             f", lower={self.lower:g}" + ("" if self.upper is None else f", upper={self.upper:g}"))
         return f"metalog({pairs}{bounds}{'' if self.terms is None else f', {self.terms} terms'})"
+
+
+# The quantile functions of the three forms: the number of terms is the coefficients' length
+# (a shape, so static), the coefficients and bounds are traced.
+@jax.jit
+def _metalog_icdf(u, coefficients):
+    u = jnp.asarray(u, jnp.float32)
+    return (metalog_basis(u, coefficients.shape[0], jnp) @ coefficients).astype(jnp.float32)
+
+
+@jax.jit
+def _log_metalog_icdf(u, coefficients, lower):
+    return (lower + jnp.exp(_metalog_icdf(u, coefficients))).astype(jnp.float32)
+
+
+@jax.jit
+def _logit_metalog_icdf(u, coefficients, lower, width):
+    m = _metalog_icdf(u, coefficients)
+    return (lower + width / (1.0 + jnp.exp(-m))).astype(jnp.float32)
 
 
 def build_metalog(quantiles, lower=None, upper=None, terms=None, where: str = "metalog"):

@@ -116,10 +116,9 @@ class Mixture(Family):
         positive = self.support[0] >= 0 and bool(np.all(values > 0))
         return (np.log(values) if positive else values), positive
 
-    def icdf(self, u):
+    def icdf_plan(self):
         values, positive = self.table
-        return _interpolate(jnp.asarray(u, jnp.float32), jnp.asarray(values, jnp.float32),
-                            positive)
+        return _interpolate, (np.asarray(values, np.float32), positive)
 
     def log_prob(self, x):
         terms = jnp.stack([math.log(w) + c.log_prob(x) if w > 0 else jnp.full_like(x, -jnp.inf)
@@ -143,6 +142,7 @@ def _interpolate(u, values, positive):
     """Linear interpolation of the table in logit(u): the knots are evenly spaced, so the bin is
     found by arithmetic (one gather per draw, no search); traced table, so one compiled program
     serves every mixture. Beyond the knots the end values hold (u within 4e-8 of 0 or 1)."""
+    u = jnp.asarray(u, jnp.float32)
     t = jnp.log(u) - jnp.log1p(-u)
     position = jnp.clip((t - _KNOTS[0]) / _STEP, 0.0, len(_KNOTS) - 1.0)
     i = jnp.minimum(position.astype(jnp.int32), len(_KNOTS) - 2)

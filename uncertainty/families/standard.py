@@ -33,8 +33,8 @@ class Fixed(Family):
     name: ClassVar[str] = "fixed"
     value: float
 
-    def icdf(self, u):
-        return jnp.full(jnp.shape(u), self.value, jnp.float32)
+    def icdf_plan(self):
+        return _fixed_icdf, (self.value,)
 
     def log_prob(self, x):
         return jnp.where(x == self.value, 0.0, -jnp.inf)
@@ -47,8 +47,38 @@ class Fixed(Family):
         return (self.value, self.value)
 
 
-# Jitted with the parameters traced, so every (log)normal prior shares one compilation of
-# ndtri (a large piecewise polynomial that is slow to compile).
+# The quantile functions of the families' icdf plans (see Family.icdf_plan): jitted with the
+# parameters traced, so every prior of a family shares one compilation (ndtri, in the normal
+# ones, is a large piecewise polynomial that is slow to compile).
+@jax.jit
+def _fixed_icdf(u, value):
+    return jnp.full(jnp.shape(u), value, jnp.float32)
+
+
+@jax.jit
+def _affine_icdf(u, low, width):
+    return low + width * u
+
+
+@jax.jit
+def _log_affine_icdf(u, log_low, log_width):
+    return jnp.exp(log_low + log_width * u)
+
+
+@jax.jit
+def _triangular_icdf(u, low, high, width, c, one_minus_c):
+    # On the unit interval and scaled back: width * (mode - low) overflows float32 for values
+    # like 1e21 FLOPs.
+    left = low + width * jnp.sqrt(u * c)
+    right = high - width * jnp.sqrt((1 - u) * one_minus_c)
+    return jnp.where(u < c, left, right)
+
+
+@jax.jit
+def _discrete_icdf(u, values, cumulative):
+    return values[jnp.searchsorted(cumulative, u)]
+
+
 @jax.jit
 def _normal_icdf(u, mean, sd):
     return mean + sd * special.ndtri(u)
@@ -76,8 +106,8 @@ class LogNormal(Family):
         require(self.median > 0, where, f"lognormal median must be > 0, got {self.median}")
         require(self.sigma > 0, where, f"lognormal sigma must be > 0, got {self.sigma}")
 
-    def icdf(self, u):
-        return _lognormal_icdf(u, math.log(self.median), self.sigma)
+    def icdf_plan(self):
+        return _lognormal_icdf, (math.log(self.median), self.sigma)
 
     def log_prob(self, x):
         z = (jnp.log(x) - math.log(self.median)) / self.sigma
@@ -109,8 +139,8 @@ class Normal(Family):
     def check(self, where):
         require(self.sd > 0, where, f"normal sd must be > 0, got {self.sd}")
 
-    def icdf(self, u):
-        return _normal_icdf(u, self.mean, self.sd)
+    def icdf_plan(self):
+        return _normal_icdf, (self.mean, self.sd)
 
     def log_prob(self, x):
         return stats.norm.logpdf(x, self.mean, self.sd)
@@ -170,20 +200,28 @@ def _beta_quantile_table(a: float, b: float) -> tuple[np.ndarray, np.ndarray] | 
     return logit_x.astype(np.float32), slope.astype(np.float32)
 
 
-def _beta_icdf_fast(u, a: float, b: float):
-    """Quantile of Beta(a, b) from a cached table: ~30x faster than the bisection, same accuracy.
-
-    Falls back to :func:`_beta_icdf` for traced or extreme parameters."""
-    if isinstance(a, jax.core.Tracer) or isinstance(b, jax.core.Tracer):
-        return _beta_icdf(u, a, b)
+def _beta_plan(a: float, b: float) -> tuple:
+    """The icdf plan of Beta(a, b): the cached table (~30x faster than bisection, same
+    accuracy), or the bisection for parameters so extreme that the table cannot be made."""
     table = _beta_quantile_table(float(a), float(b))
     if table is None:
-        return _beta_icdf(u, a, b)
-    return _hermite_logit(jnp.asarray(u, jnp.float32), *table)
+        return _beta_icdf, (a, b)
+    return _hermite_logit, table
+
+
+@jax.jit
+def _scaled_hermite_logit(u, low, width, logit_x, slope):
+    return low + width * _hermite_logit(u, logit_x, slope)
+
+
+@jax.jit
+def _scaled_beta_icdf(u, low, width, a, b):
+    return low + width * _beta_icdf(u, a, b)
 
 
 @jax.jit
 def _hermite_logit(u, logit_x, slope):
+    u = jnp.asarray(u, jnp.float32)
     t0, t1 = float(_LOGIT_GRID[0]), float(_LOGIT_GRID[-1])
     step = float(_LOGIT_GRID[1] - _LOGIT_GRID[0])
     t = jnp.log(u) - jnp.log1p(-u)
@@ -286,8 +324,8 @@ class Beta(Family):
         require(self.alpha > 0 and self.beta > 0, where,
                  f"beta alpha and beta must be > 0, got {self.alpha}, {self.beta}")
 
-    def icdf(self, u):
-        return _beta_icdf_fast(u, self.alpha, self.beta)
+    def icdf_plan(self):
+        return _beta_plan(self.alpha, self.beta)
 
     def sample(self, key, shape=()):
         return _beta_sample(key, self.alpha, self.beta, shape)
@@ -322,8 +360,8 @@ class Uniform(Family):
         require(self.low < self.high, where,
                  f"interval out of order: low {self.low} must be < high {self.high}")
 
-    def icdf(self, u):
-        return self.low + (self.high - self.low) * u
+    def icdf_plan(self):
+        return _affine_icdf, (self.low, self.high - self.low)
 
     def log_prob(self, x):
         inside = (x >= self.low) & (x <= self.high)
@@ -355,8 +393,8 @@ class LogUniform(Family):
         require(self.low < self.high, where,
                  f"interval out of order: low {self.low} must be < high {self.high}")
 
-    def icdf(self, u):
-        return jnp.exp(math.log(self.low) + math.log(self.high / self.low) * u)
+    def icdf_plan(self):
+        return _log_affine_icdf, (math.log(self.low), math.log(self.high / self.low))
 
     def log_prob(self, x):
         inside = (x >= self.low) & (x <= self.high)
@@ -388,14 +426,10 @@ class Triangular(Family):
     def check(self, where):
         _check_three_point(self, where)
 
-    # Computed on the unit interval and scaled back: width * (mode - low) overflows float32 for
-    # values like 1e21 FLOPs.
-    def icdf(self, u):
+    def icdf_plan(self):
         width = self.high - self.low
         c = (self.mode - self.low) / width
-        left = self.low + width * jnp.sqrt(u * c)
-        right = self.high - width * jnp.sqrt((1 - u) * (1 - c))
-        return jnp.where(u < c, left, right)
+        return _triangular_icdf, (self.low, self.high, width, c, 1 - c)
 
     def log_prob(self, x):
         width = self.high - self.low
@@ -437,8 +471,10 @@ class Pert(Family):
         width = self.high - self.low
         return 1 + 4 * (self.mode - self.low) / width, 1 + 4 * (self.high - self.mode) / width
 
-    def icdf(self, u):
-        return self.low + (self.high - self.low) * _beta_icdf_fast(u, *self.shape)
+    def icdf_plan(self):
+        fn, params = _beta_plan(*self.shape)
+        scaled = _scaled_hermite_logit if fn is _hermite_logit else _scaled_beta_icdf
+        return scaled, (self.low, self.high - self.low, *params)
 
     def sample(self, key, shape=()):
         return self.low + (self.high - self.low) * _beta_sample(key, *self.shape, shape)
@@ -480,10 +516,10 @@ class Discrete(Family):
         probs = np.asarray(self.weights, np.float64)[order] / sum(self.weights)
         return values, probs
 
-    def icdf(self, u):
+    def icdf_plan(self):
         values, probs = self._sorted
-        cumulative = np.cumsum(probs)[:-1]
-        return jnp.asarray(values, jnp.float32)[jnp.searchsorted(jnp.asarray(cumulative), u)]
+        return _discrete_icdf, (values.astype(np.float32),
+                                np.cumsum(probs)[:-1].astype(np.float32))
 
     def log_prob(self, x):
         values, probs = self._sorted

@@ -43,7 +43,14 @@ from jax.scipy import special
 from ..families import open_unit
 from ..model import Model, as_model
 from ..priors import PriorSet
-from ..sampling import CHUNK_SIZE, as_key, distributions, draws_from_uniforms, seed_record
+from ..sampling import (
+    CHUNK_SIZE,
+    as_key,
+    distributions,
+    draws_from_uniforms,
+    plan_of,
+    seed_record,
+)
 from .tornado import chosen_outputs
 
 __all__ = ["EXACT_MAX", "linear_gaussian_shapley", "normal_score_correlation", "shapley_effects"]
@@ -101,24 +108,24 @@ def normal_score_correlation(priors: PriorSet) -> np.ndarray:
 
 # --- the outputs at given normal scores ---------------------------------------------------------
 
-@partial(jax.jit, static_argnames=("dists", "model"))
-def _outputs_at(z, dists, model):
+@partial(jax.jit, static_argnames=("plan", "model"))
+def _outputs_at(z, params, plan, model):
     """Every output at normal scores ``z`` (rows: the uncertain assumptions in prior order)."""
-    return draws_from_uniforms(open_unit(special.ndtr(z)), dists, model)
+    return draws_from_uniforms(open_unit(special.ndtr(z)), plan, params, model)
 
 
 def _evaluate(z: np.ndarray, priors: PriorSet, model: Model, outputs: Sequence[str],
               scale: str) -> np.ndarray:
     """``(len(outputs), n)`` values (logs on the log scale) at the columns of ``z`` (d, n),
     in blocks of :data:`CHUNK_SIZE` (one compiled program)."""
-    dists = distributions(priors)
+    plan, params = plan_of(distributions(priors))  # the correlation is in z already
     n = z.shape[1]
     columns = []
     for start in range(0, n, CHUNK_SIZE):
         block = z[:, start:start + CHUNK_SIZE]
         size = block.shape[1]
         padded = np.pad(block, ((0, 0), (0, CHUNK_SIZE - size)))
-        out = _outputs_at(jnp.asarray(padded, jnp.float32), dists, model)
+        out = _outputs_at(jnp.asarray(padded, jnp.float32), params, plan=plan, model=model)
         columns.append(np.stack([np.asarray(out[name], np.float64)[:size] for name in outputs]))
     y = np.concatenate(columns, axis=1) if columns else np.zeros((len(outputs), 0))
     if scale == "log":

@@ -116,7 +116,9 @@ def sobol_indices(fn: Model | Callable, priors: PriorSet, n_base: int = 2**14, s
     fn = as_model(fn)
     sample_key, boot_key = jax.random.split(as_key(seed))
     u = _base_points(sampler, n_base, 2 * len(names), seed, sample_key)
-    run = _design_outputs(_design_inputs(u, priors), names, fixed_values(priors), fn)
+    fixed = fixed_values(priors)
+    run = _design_outputs(_design_inputs(u, priors), tuple(value for _, value in fixed),
+                          names=names, fixed=tuple(name for name, _ in fixed), fn=fn)
     chosen = chosen_outputs(run, outputs)
     stacked = jnp.stack([run[o] for o in chosen])  # (outputs, d + 2, N)
     s1, st, boot_s1, boot_st, finite = _analyse(stacked, boot_key, scale, n_bootstrap)
@@ -135,7 +137,7 @@ def _design_inputs(u, priors: PriorSet) -> jnp.ndarray:
 
 
 @partial(jax.jit, static_argnames=("names", "fixed", "fn"))
-def _design_outputs(columns, names: tuple, fixed: tuple, fn: Model) -> dict:
+def _design_outputs(columns, fixed_values: tuple, names: tuple, fixed: tuple, fn: Model) -> dict:
     """Evaluate ``fn`` on the rows A, B and AB_1..AB_d in one compiled call: each output comes
     back with shape (d + 2, N)."""
     d, n = columns.shape[0], columns.shape[2]
@@ -145,7 +147,7 @@ def _design_outputs(columns, names: tuple, fixed: tuple, fn: Model) -> dict:
         # Row 0 is A, row 1 is B, row 2 + i is AB_i: A with column i taken from B.
         take_b = (rows == 1) | (rows == 2 + j)
         inputs[name] = jnp.where(take_b, columns[j, 1][None, :], columns[j, 0][None, :]).reshape(-1)
-    for name, value in fixed:
+    for name, value in zip(fixed, fixed_values, strict=True):
         inputs[name] = jnp.full(((d + 2) * n,), value, jnp.float32)
     return {k: v.reshape(d + 2, n) for k, v in jax.vmap(fn)(inputs).items()}
 

@@ -63,7 +63,9 @@ def tornado(priors: PriorSet, low: float = 0.05, high: float = 0.95,
         levels[1 + 2 * i, i], levels[2 + 2 * i, i] = low, high
     columns = jnp.stack([icdf_blocks(priors[name].dist, levels[:, i])
                          for i, name in enumerate(names)])
-    results = _tornado_cases(columns, names, fixed_values(priors), model)
+    fixed = fixed_values(priors)
+    results = _tornado_cases(columns, tuple(value for _, value in fixed), names=names,
+                             fixed=tuple(name for name, _ in fixed), model=model)
     inputs = dict(zip(names, np.asarray(columns, np.float64), strict=True))
     results = {k: np.asarray(v, np.float64) for k, v in results.items()}
     chosen = chosen_outputs(results, outputs)
@@ -82,12 +84,14 @@ def fixed_values(priors: PriorSet) -> tuple:
 
 
 @partial(jax.jit, static_argnames=("names", "fixed", "model"))
-def _tornado_cases(columns, names: tuple, fixed: tuple, model: Model) -> dict:
+def _tornado_cases(columns, fixed_values: tuple, names: tuple, fixed: tuple,
+                   model: Model) -> dict:
     """The model on the base case and the 2k one-at-a-time cases: one compiled call.
 
-    ``columns`` has one row per uncertain assumption and one column per case."""
+    ``columns`` has one row per uncertain assumption and one column per case; the fixed
+    assumptions' values are traced, so changing one does not compile again."""
     inputs = {name: columns[i] for i, name in enumerate(names)}
-    for name, value in fixed:
+    for name, value in zip(fixed, fixed_values, strict=True):
         inputs[name] = jnp.full(columns.shape[1:], value, jnp.float32)
     return jax.vmap(model)(inputs)
 
