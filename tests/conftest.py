@@ -10,6 +10,17 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = ROOT / "priors" / "article.toml"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compile_cache(tmp_path_factory):
+    """Every command the tests run (in this process or a fresh one) shares one persistent
+    compilation cache of its own: never the user's, and warm after its first use."""
+    import os
+
+    folder = tmp_path_factory.mktemp("compile-cache")
+    os.environ["SORA_UQ_CACHE_DIR"] = str(folder)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def article_priors():
     from uncertainty import load_priors

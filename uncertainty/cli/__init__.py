@@ -23,7 +23,7 @@ import argparse
 import os
 import sys
 
-from .. import __version__, interrupt
+from .. import __version__, cache, interrupt
 from ..defaults import DEFAULT_SAMPLES
 from ..errors import UserError
 from . import compare, elicit, priors, report, reproduce, shapley, sobol, tornado, update, voi
@@ -43,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for command in COMMANDS:
         command.add(commands)
+    for sub in commands.choices.values():
+        sub.add_argument("--no-cache", action="store_true",
+                         help="compile afresh and keep nothing (also SORA_UQ_NO_CACHE=1); "
+                              "compiled programs are kept in the user's cache directory")
     return parser
 
 
@@ -56,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_BAD_INPUT
         if getattr(args, "samples", "unset") is None and not getattr(args, "adaptive", False):
             args.samples = DEFAULT_SAMPLES
+        if not getattr(args, "no_cache", False):
+            cache.enable()  # before the command imports JAX: compile once, ever
         return args.func(args)
     except UserError as err:
         print(f"sora-uq: error: {err}", file=sys.stderr)
