@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import os
+import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -111,6 +113,18 @@ class PriorSet(Mapping):
 def _check_text(value, where: str, key: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise PriorError(f"{where}: '{key}' must be a non-empty string")
+    return value
+
+
+def _check_name(value, where: str) -> str:
+    """``[meta] name``: a label that may head a report or a folder, so never a path."""
+    _check_text(value, where, "name")
+    bad = (any(c in value for c in "/\\") or value.startswith(".") or len(value) > 100
+           or any(not c.isprintable() for c in value))
+    if bad:
+        raise PriorError(f"{where}: 'name' must be a plain name of at most 100 printable "
+                         f"characters, not a path (no '/' or '\\', no leading '.'), "
+                         f"got {shown(value)}")
     return value
 
 
@@ -249,8 +263,8 @@ def shipped_priors() -> list:
 def resolve_priors_path(name_or_path: str | Path) -> Path:
     """A path as given, or a bare name: ``priors/NAME.toml`` here, else a shipped prior file."""
     path = Path(name_or_path)
-    if path.is_file():
-        return path
+    if path.is_file() or (path.exists() and not path.is_dir()):
+        return path  # a pipe or a device too: read_toml refuses it by name, without reading it
     if path.suffix == "" and len(path.parts) == 1:
         candidate = Path("priors") / f"{path.name}.toml"
         if candidate.is_file():
@@ -266,12 +280,46 @@ def resolve_priors_path(name_or_path: str | Path) -> Path:
     raise UserError(f"{path}: no such file")
 
 
-def read_toml(path: Path) -> tuple[dict, bytes]:
-    """Parse a TOML file; errors name the file and, for syntax, the line."""
+# A prior or evidence file is a few kilobytes; anything past this is not one.
+MAX_FILE_BYTES = 16 * 2**20
+
+
+def read_regular_file(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of ``path`` if it is a regular file of at most ``limit`` bytes, else a
+    one-line :class:`UserError`. A FIFO, a device or a socket is refused without blocking on it
+    (opened non-blocking, checked by ``fstat`` on the open descriptor), and a file that grows
+    while read stops at ``limit`` + 1 bytes."""
     try:
-        raw = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as err:
         raise UserError(f"{path}: cannot read ({err.strerror})") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise UserError(f"{path}: is a directory, not a file")
+        if not stat.S_ISREG(info.st_mode):
+            raise UserError(f"{path}: not a regular file (a pipe, device or socket cannot be read)")
+        if info.st_size > limit:
+            raise UserError(f"{path}: too large ({info.st_size:,} bytes; at most {limit:,})")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(2**20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise UserError(f"{path}: too large (more than {limit:,} bytes)")
+        return b"".join(chunks)
+    except OSError as err:
+        raise UserError(f"{path}: cannot read ({err.strerror})") from None
+    finally:
+        os.close(fd)
+
+
+def read_toml(path: Path) -> tuple[dict, bytes]:
+    """Parse a TOML file; errors name the file and, for syntax, the line."""
+    raw = read_regular_file(Path(path))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -327,7 +375,7 @@ def priors_from_document(data: dict, raw: bytes, path: Path, model: Model | str 
     pairs, copula = _correlations(data.get("correlations"), ordered, where)
     decision = parse_decision(data["decision"], model, where) if "decision" in data else None
     name = meta.get("name", path.stem)
-    _check_text(name, f"{where}: meta", "name")
+    _check_name(name, f"{where}: meta")
     if "description" in meta:
         _check_text(meta["description"], f"{where}: meta", "description")
     return PriorSet(MappingProxyType(ordered), name=name, description=meta.get("description", ""),

@@ -201,9 +201,10 @@ def test_round_trip_new_file_validates_and_hashes_match(round_trip):
 
 def test_round_trip_json_and_report(round_trip):
     _, _, out, report, doc = round_trip
-    assert set(doc) == {"method", "prior", "posterior", "diagnostics", "new_priors"}
+    assert set(doc) == {"method", "prior", "posterior", "diagnostics", "warnings", "new_priors"}
     assert doc["new_priors"] == str(out) and doc["method"] == "importance"
-    assert set(doc["diagnostics"]) == {"r_hat_max", "ess_bulk_min", "divergences", "pareto_k"}
+    assert set(doc["diagnostics"]) == {"draws", "r_hat_max", "ess_bulk_min", "divergences",
+                                       "pareto_k", "proposals", "ess_weights", "distinct_draws"}
     from uncertainty.sora.model import ASSUMPTIONS, OUTPUTS
     assert set(doc["prior"]) == set(doc["posterior"]) == set(ASSUMPTIONS) | set(OUTPUTS)
     for stat in doc["posterior"].values():

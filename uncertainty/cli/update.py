@@ -15,7 +15,7 @@ def cmd_update(args) -> int:
     """Update priors with evidence; write the new prior file (never overwriting) and a report."""
     import tomllib
 
-    from ..files import check_output_directory, write_new_file
+    from ..files import check_output_directory
     from ..inference.evidence import load_evidence, quantities_of
     from ..inference.refit import dumps_toml, new_prior_document
     from ..inference.update import update
@@ -27,6 +27,8 @@ def cmd_update(args) -> int:
         raise UserError(f"{out}: already exists; it is never overwritten, choose a new name")
     if out.suffix != ".toml":
         raise UserError(f"{out}: --out must name a new .toml prior file")
+    if not out.parent.is_dir() and any(p.exists() and not p.is_dir() for p in out.parents):
+        raise UserError(f"{out}: cannot write here (a file stands where a folder would be)")
     if args.report:
         check_output_directory(Path(args.report))
     priors = load_priors(args.priors, model=args.model)
@@ -40,26 +42,54 @@ def cmd_update(args) -> int:
     # the new file must load, from where it will be, before it exists
     priors_from_document(tomllib.loads(text), text.encode(), out, model=args.model)
     doc = update_document(result, out)
-    if args.report:
-        write_update_report(result, doc, Path(args.report))
-    write_new_file(out, text)
+    _publish(out, text, Path(args.report) if args.report else None,
+             lambda publish: write_update_report(result, doc, Path(args.report),
+                                                 before_publish=publish))
     if args.json:
         print(json.dumps(doc, indent=1))
     else:
-        _print_update(doc, out, args.report, result.model.headline)
+        _print_update(doc, out, args.report, result)
     return 0
 
 
-def _print_update(doc: dict, out: Path, report: str | None, headline) -> None:
+def _publish(out: Path, text: str, report: Path | None, write_report) -> None:
+    """The new prior file first, the report directory last: the report appears only once the
+    file it describes exists, and if the report cannot be put in place the file is removed
+    again, so a failed update leaves nothing behind."""
+    from ..files import write_new_file
+
+    written = []
+
+    def publish():
+        try:
+            write_new_file(out, text)
+        except OSError as err:
+            raise UserError(f"{out}: cannot write ({err.strerror})") from None
+        written.append(out)
+
+    if report is None:
+        publish()
+        return
+
+    try:
+        write_report(publish)
+    except BaseException:
+        if written:
+            out.unlink(missing_ok=True)
+        raise
+
+
+def _print_update(doc: dict, out: Path, report: str | None, result) -> None:
+    from ..report.update_report import diagnostic_items
     from ..summary import format_value
 
+    headline = result.model.headline
     rows = [[name, *(f"{format_value(doc[g][name]['median'])} "
                      f"({format_value(doc[g][name]['eti_90'][0])} to "
                      f"{format_value(doc[g][name]['eti_90'][1])})" for g in ("prior", "posterior"))]
             for name in headline]
     print(table_markdown(Table(["output", "prior median (90%)", "posterior median (90%)"], rows)))
-    d = doc["diagnostics"]
-    print("\n" + ", ".join(f"{k} = {v if v is None else round(v, 4)}" for k, v in d.items()))
+    print("\n" + ", ".join(diagnostic_items(result)))
     print(f"wrote {out}" + (f" and {report}/ (report.html, report.md, update.json, figures/, "
                             "posterior.nc)" if report else ""))
 

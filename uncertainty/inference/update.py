@@ -64,6 +64,7 @@ from ..families import Family
 from ..model import Model, as_model
 from ..priors import PriorSet
 from ..sampling import as_key, seed_record, simulate
+from .conflict import conflicts
 from .evidence import EvidenceSet, Observation
 
 __all__ = [
@@ -451,10 +452,13 @@ def update(priors: PriorSet, evidence: Sequence[EvidenceSet], *, method: str = "
                                     "creation_library_version": __version__})
     if method == "nuts":
         diagnostics.update(_mcmc_diagnostics(tree, priors))
+    diagnostics["draws"] = int(tree["posterior"].sizes["chain"] * tree["posterior"].sizes["draw"])
     result = UpdateResult(tree, method, priors, tuple(evidence), seed, diagnostics, model,
                           discrete_posterior)
     result.sensitivity = _sensitivity(tree, priors)
-    result.warnings = _warnings(result)
+    result.warnings = _warnings(result) + conflicts(
+        observations, {o.quantity: tree["prior"][o.quantity].values for o in observations},
+        {o.quantity: tree["posterior"][o.quantity].values for o in observations})
     return result
 
 
@@ -466,7 +470,21 @@ def _run_nuts(spec: _Spec, key, samples: int, chains: int, warmup: int) -> tuple
                   init_strategy=init_to_median(num_samples=31))
     mcmc = MCMC(kernel, num_warmup=warmup, num_samples=samples, num_chains=chains,
                 chain_method="vectorized", progress_bar=False)
-    mcmc.run(key, spec, extra_fields=("diverging",))
+    try:
+        mcmc.run(key, spec, extra_fields=("diverging",))
+    except ValueError as err:  # NumPyro's argument check: a NaN or infinite observed quantity
+        if " got invalid " not in str(err):
+            raise
+        raise UserError("NUTS cannot start: an observed quantity is not a finite number for "
+                        "some draws of the priors (the model gives NaN or infinity there); "
+                        "check the model and the observed quantities") from None
+    except RuntimeError as err:
+        if "Cannot find valid initial parameters" not in str(err):
+            raise
+        raise UserError("NUTS cannot start: the evidence's log density is not finite at any "
+                        "starting point tried (an observed output that is infinite or not a "
+                        "number there, or an observation far beyond what the priors allow); "
+                        "check the observations' values, units and sigmas") from None
     draws = {k: np.asarray(v) for k, v in mcmc.get_samples(group_by_chain=True).items()
              if k in spec.continuous}
     divergences = int(np.asarray(mcmc.get_extra_fields(group_by_chain=True)["diverging"]).sum())
@@ -494,7 +512,21 @@ def _run_importance(priors: PriorSet, spec: _Spec, key, n: int, seed: int) -> tu
     chosen = np.asarray(jax.random.choice(key, len(weights), (n,), p=jnp.asarray(weights)))
     draws = {k: np.asarray(v)[chosen][None, :] for k, v in continuous.items()}
     return draws, {"divergences": None, "pareto_k": pareto_k, "r_hat_max": None,
-                   "ess_bulk_min": float(1.0 / np.sum(weights**2))}
+                   **importance_ess(weights, chosen)}
+
+
+def importance_ess(weights: np.ndarray, chosen: np.ndarray) -> dict:
+    """The effective sample size of ``len(chosen)`` draws resampled with ``weights``.
+
+    The summaries are of the resampled draws, so their Monte Carlo error adds the weights' own
+    (``1 / ESS_w``, Kish's ESS of the weighted proposals) and the resampling's (``1 / n``):
+    ``ESS = 1 / (1 / ESS_w + 1 / n)``, never above ``n``. The weights' ESS is reported beside
+    it, with the number of proposals and of distinct draws kept."""
+    n = len(chosen)
+    ess_weights = float(1.0 / np.sum(weights**2))
+    return {"ess_bulk_min": 1.0 / (1.0 / ess_weights + 1.0 / n), "draws": n,
+            "proposals": len(weights), "ess_weights": ess_weights,
+            "distinct_draws": int(np.unique(chosen).size)}
 
 
 def _complete(spec: _Spec, continuous: dict, key) -> tuple[dict, dict]:

@@ -23,10 +23,13 @@ from .html import to_html
 from .update_plots import moved_most, prior_posterior_figure
 from .writer import write_figures
 
-__all__ = ["intervals", "render_markdown", "update_document", "update_sections",
-           "write_update_report"]
+__all__ = ["diagnostic_items", "intervals", "render_markdown", "update_document",
+           "update_sections", "write_update_report"]
 
-DIAGNOSTIC_KEYS = ("r_hat_max", "ess_bulk_min", "divergences", "pareto_k")
+DIAGNOSTIC_KEYS = ("draws", "r_hat_max", "ess_bulk_min", "divergences", "pareto_k")
+# Importance sampling's own: the prior draws weighed, the weights' ESS over them, and how many
+# distinct prior draws the resampled draws are copies of.
+IMPORTANCE_KEYS = ("proposals", "ess_weights", "distinct_draws")
 FIGURE_COUNT = 4
 
 
@@ -49,7 +52,8 @@ def update_document(result, new_priors: str | Path | None) -> dict:
         "method": result.method,
         "prior": intervals(result.tree, "prior", names),
         "posterior": intervals(result.tree, "posterior", names),
-        "diagnostics": {k: result.diagnostics.get(k) for k in DIAGNOSTIC_KEYS},
+        "diagnostics": {k: result.diagnostics.get(k) for k in _diagnostic_keys(result)},
+        "warnings": list(result.warnings),
         "new_priors": str(new_priors) if new_priors is not None else None,
     }
 
@@ -65,12 +69,30 @@ def _table(doc: dict, names: list[str]) -> Table:
                   for name in names])
 
 
-def _diagnostics(result) -> list[Block]:
+def _diagnostic_keys(result) -> tuple[str, ...]:
+    return DIAGNOSTIC_KEYS + (IMPORTANCE_KEYS if result.method == "importance" else ())
+
+
+def diagnostic_items(result) -> list[str]:
+    """``name: value`` per diagnostic, "n/a" where the method has none (no Python ``None``)."""
     d = result.diagnostics
-    fmt = {"r_hat_max": ".4f", "ess_bulk_min": ".0f", "pareto_k": ".3f", "divergences": "d"}
-    items = [f"{k}: " + ("n/a" if d.get(k) is None else format(d[k], fmt[k]))
-             for k in DIAGNOSTIC_KEYS]
-    return [Text("**WARNING**: " + w) for w in result.warnings] + [Bullets(items)]
+    fmt = {"r_hat_max": ".4f", "ess_bulk_min": ",.0f", "pareto_k": ".3f", "divergences": "d",
+           "draws": ",d", "proposals": ",d", "ess_weights": ",.0f", "distinct_draws": ",d"}
+    return [f"{k}: " + ("n/a" if d.get(k) is None else format(d[k], fmt[k]))
+            for k in _diagnostic_keys(result)]
+
+
+def _diagnostics(result) -> list[Block]:
+    blocks = [Text("**WARNING**: " + w) for w in result.warnings]
+    blocks.append(Bullets(diagnostic_items(result)))
+    if result.method == "importance":
+        blocks.append(Text(
+            "Importance sampling weighs `proposals` prior draws by the likelihood and resamples "
+            "`draws` of them, which every interval here summarises. `ess_bulk_min` is the "
+            "effective sample size of those resampled draws, 1 / (1 / `ess_weights` + 1 / "
+            "`draws`): the weights' own (Kish) ESS over the proposals plus the resampling's "
+            "error, so never more than `draws`."))
+    return blocks
 
 
 def _sensitivity(result) -> list[Block]:
@@ -157,9 +179,13 @@ def render_markdown(result, doc: dict, figure: str | None, moved: list[str]) -> 
                        _intro(result, doc))
 
 
-def write_update_report(result, doc: dict, out: Path, force: bool = False) -> None:
+def write_update_report(result, doc: dict, out: Path, force: bool = False,
+                        before_publish=None) -> None:
     """Write report.md, report.html, update.json, posterior.nc and a prior-vs-posterior figure
-    (``figures/prior_vs_posterior.svg``) to ``out``."""
+    (``figures/prior_vs_posterior.svg``) to ``out``.
+
+    ``before_publish``, if given, is called once everything is written but before ``out``
+    appears (the new prior file, for ``update``): if it raises, ``out`` is left as it was."""
     priors = result.priors
     inputs = [n for n in priors.uncertain if n in doc["posterior"]]
     moved = moved_most(result.tree, inputs, FIGURE_COUNT)
@@ -177,6 +203,8 @@ def write_update_report(result, doc: dict, out: Path, force: bool = False) -> No
             to_html(_title(result), sections, svgs, _intro(result, doc)), "utf-8")
         (staging / "update.json").write_text(json.dumps(doc, indent=1, default=_plain) + "\n")
         result.tree.to_netcdf(staging / "posterior.nc", engine="h5netcdf")
+        if before_publish is not None:
+            before_publish()
 
 
 def _plain(value):
