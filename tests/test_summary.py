@@ -9,6 +9,8 @@ from uncertainty.sampling import DEFAULT_SAMPLES
 from uncertainty.sora.model import HEADLINE
 from uncertainty.summary import format_value, headline_mcse, percentile_words, summarize
 
+Z95 = stats.norm.ppf(0.95)
+
 
 def test_intervals_of_a_known_distribution():
     priors = priors_from_dict({"x": {"dist": "lognormal", "median": 10.0, "sigma": 0.5,
@@ -26,8 +28,36 @@ def test_intervals_of_a_known_distribution():
     q05 = exact.ppf(0.05)
     assert s["mcse_q05"] == pytest.approx(np.sqrt(0.05 * 0.95 / n) / exact.pdf(q05), rel=0.25)
     assert s["ess"] == pytest.approx(n, rel=0.05)
-    # HDI of a right-skewed distribution sits left of the ETI.
-    assert s["hdi_90"][0] < s["eti_90"][0] and s["hdi_90"][1] < s["eti_90"][1]
+    # The HDI of a positive output is taken on the log scale, where a lognormal is a normal:
+    # exp(mu -+ z_0.95 sigma), the ETI's ends, not the linear-scale HDI's far left tail.
+    assert s["hdi_90_scale"] == "log"
+    np.testing.assert_allclose(s["hdi_90"], 10.0 * np.exp([-0.5 * Z95, 0.5 * Z95]), rtol=0.01)
+    np.testing.assert_allclose(s["hdi_90"], s["eti_90"], rtol=0.02)  # symmetric in log
+
+
+@pytest.mark.parametrize("sigma", [0.3, 1.5])
+def test_hdi_of_a_lognormal_output_against_its_closed_form_on_the_log_scale(sigma):
+    priors = priors_from_dict({"x": {"dist": "lognormal", "median": 1e6, "sigma": sigma,
+                                     "source": "t"}})
+    tree = simulate(priors, n=200_000, seed=3, model=lambda a: {"y": 3.0 * a["x"]})
+    s = summarize(tree, names=("y",))["y"]
+    exact = 3e6 * np.exp(np.array([-1, 1]) * Z95 * sigma)
+    errors = np.asarray(s["hdi_90_mcse"])
+    # Within 4 of its own Monte Carlo errors, and those errors are honest (not tiny, not huge).
+    assert np.all(np.abs(np.asarray(s["hdi_90"]) - exact) <= 4 * errors)
+    assert np.all(errors / exact > 1e-4) and np.all(errors / exact < 0.03)
+    # The linear-scale HDI of the same draws would start far left of exp(mu - z sigma).
+    linear = np.sort(tree["prior"]["y"].values.ravel())
+    k = int(0.9 * linear.size)
+    start = linear[np.argmin(linear[k:] - linear[:-k])]
+    assert start < 0.95 * exact[0]
+
+
+def test_hdi_is_dropped_where_its_error_is_too_large():
+    priors = priors_from_dict({"x": {"dist": "lognormal", "median": 1.0, "sigma": 3.0,
+                                     "source": "t"}})
+    s = summarize(simulate(priors, n=2_000, seed=0, model=lambda a: {"y": a["x"]}))["y"]
+    assert s["hdi_90"] is None and s["hdi_90_mcse"] is None and s["eti_90"][0] > 0
 
 
 def test_default_sample_count_keeps_headline_mcse_under_one_percent(article_priors):

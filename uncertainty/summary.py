@@ -22,6 +22,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import xarray as xr
 
+from .hdi import hdi
+
 __all__ = ["format_value", "headline_mcse", "percentile_words", "summarize"]
 
 GROUP = "prior"
@@ -30,18 +32,20 @@ GROUP = "prior"
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
-def _entry(mean: float, sd: float, quantiles: Sequence[float], hdi_90: Sequence[float],
+def _entry(mean: float, sd: float, quantiles: Sequence[float], hdi_90: dict,
            mcse: dict[float, float], ess: float, marks: Sequence[float],
            share_below: Callable[[float], float], **extra) -> dict:
     """One output's summary, whichever run it comes from (the keys of ``summary.json``).
 
-    ``quantiles`` are at :data:`QUANTILES`; ``share_below(v)`` is the share of draws <= v."""
+    ``quantiles`` are at :data:`QUANTILES`; ``hdi_90`` is :func:`uncertainty.hdi.hdi`'s
+    result; ``share_below(v)`` is the share of draws <= v."""
     q05, q25, median, q75, q95 = (float(v) for v in quantiles)
     marks = [float(v) for v in marks]
     return {
         "mean": float(mean), "sd": float(sd), "median": median,
         "eti_50": [q25, q75], "eti_90": [q05, q95],
-        "hdi_90": [float(v) for v in hdi_90],
+        "hdi_90": hdi_90["interval"], "hdi_90_mcse": hdi_90["mcse"],
+        "hdi_90_scale": hdi_90["scale"],
         "mcse_median": float(mcse[0.5]), "mcse_q05": float(mcse[0.05]),
         "mcse_q95": float(mcse[0.95]),
         "ess": float(ess),
@@ -57,8 +61,11 @@ def summarize(run, names: tuple[str, ...] | None = None) -> dict[str, dict]:
     """Statistics of each output in ``names`` (default: every output of the run).
 
     ``run`` is a DataTree of draws or a streamed run. Per output: mean, sd, median; equal-tailed
-    intervals ``eti_50``/``eti_90`` and ``hdi_90``; the Monte Carlo standard errors of the
-    median and the 5%/95% quantiles and the ESS; and where the model's marks fall.
+    intervals ``eti_50``/``eti_90``; ``hdi_90``, the 90% highest-density interval on the scale
+    the output is summarised on (log for outputs > 0, ``hdi_90_scale``) with its Monte Carlo
+    error ``hdi_90_mcse``, or ``None`` where that error is too large to state it
+    (:mod:`uncertainty.hdi`); the Monte Carlo standard errors of the median and the 5%/95%
+    quantiles and the ESS; and where the model's marks fall.
 
     In memory, ArviZ computes the intervals, MCSEs and bulk ESS. Streamed, quantiles and
     intervals come from the run's histograms, each within ``quantile_bound`` (relative, or
@@ -93,7 +100,6 @@ def _summarize_draws(tree: xr.DataTree, names) -> dict[str, dict]:
     kw = {"group": GROUP, "var_names": list(names)}
     eti_50 = _per_var(az.eti(tree, prob=0.5, **kw))
     eti_90 = _per_var(az.eti(tree, prob=0.9, **kw))
-    hdi_90 = _per_var(az.hdi(tree, prob=0.9, **kw))
     median = _per_var(az.median(tree, round_to="none", **kw))  # ArviZ rounds to 2g by default
     mcse = {q: _per_var(az.mcse(tree, method="quantile", prob=q, **kw)) for q in (0.05, 0.5, 0.95)}
     ess = _per_var(az.ess(tree, method="bulk", **kw))
@@ -104,7 +110,7 @@ def _summarize_draws(tree: xr.DataTree, names) -> dict[str, dict]:
         stats[name] = _entry(
             draws.mean(), draws.std(ddof=1),
             (eti_90[name][0], eti_50[name][0], median[name], eti_50[name][1], eti_90[name][1]),
-            hdi_90[name],
+            hdi(draws, 0.9),
             {q: mcse[q][name] for q in mcse}, ess[name],
             np.atleast_1d(tree[GROUP][name].attrs.get("marks", [])),
             lambda value, draws=draws: float(np.mean(draws <= value)))
@@ -119,7 +125,9 @@ def _summarize_stream(result, names) -> dict[str, dict]:
         mean, sd = result.mean_sd(name)
         mcse = {p: result.mcse(name, p) for p in (0.05, 0.5, 0.95)}
         stats[name] = _entry(
-            mean, sd, result.quantile(name, QUANTILES), result.hdi(name, 0.9),
+            mean, sd, result.quantile(name, QUANTILES),
+            hdi(result.kept[name], 0.9, quantile=lambda p, name=name: result.quantile(name, p),
+                n=result.n),
             mcse, _stream_ess(result, name, mcse[0.5]), marks.get(name, ()),
             lambda value, name=name: result.share_below(name, value),
             quantile_bound=result.relative_bound(name, QUANTILES))

@@ -35,6 +35,7 @@ __all__ = [
     "Section",
     "Table",
     "Text",
+    "md_safe",
     "table_markdown",
     "to_markdown",
 ]
@@ -89,19 +90,42 @@ class Section:
     blocks: Sequence[Block] = field(default_factory=tuple)
 
 
+def md_safe(text: str) -> str:
+    r"""``text`` as inert Markdown: no raw HTML, links, images or block structure of its own.
+
+    Report text mixes the tool's words with a prior file's names, sources and units, so the
+    renderer, not each caller, makes sure none of them becomes markup: ``<`` is escaped (no raw
+    HTML, no autolinks), ``](`` and a leading ``[`` are escaped (no inline or reference links
+    and images, ``javascript:`` ones included), every line break becomes a space and a leading
+    ``#``, ``>`` or ``|`` is escaped (no injected headings, quotes or tables). The two marks
+    reports use, ```code``` and ``**strong**``, pass unchanged.
+
+    >>> md_safe("<img src=x> [a](javascript:alert(1))\n# Owned")
+    '&lt;img src=x> [a]\\(javascript:alert(1)) # Owned'
+    >>> md_safe("# heading")
+    '\\# heading'
+    """
+    text = " ".join(str(text).replace("\r", "\n").split("\n"))
+    text = text.replace("<", "&lt;").replace("](", "]\\(")
+    if text.lstrip().startswith(("#", ">", "[", "|")):
+        text = "\\" + text.lstrip()
+    return text
+
+
 def _md_image(image: Image) -> str:
-    return f"![{image.alt}]({FIGURES_DIR}/{image.name}.svg)"
+    return f"![{md_safe(image.alt)}]({FIGURES_DIR}/{image.name}.svg)"
 
 
 def _md_cell(cell: Cell) -> str:
     if isinstance(cell, Image):
         return _md_image(cell)
-    return str(cell).replace("|", "/").replace("\n", " ")
+    return md_safe(str(cell).replace("|", "/"))
 
 
 def table_markdown(table: Table) -> str:
     """One table as Markdown; flagged rows get a bold first cell (Markdown has no row colour)."""
-    lines = ["| " + " | ".join(table.header) + " |", "|" + "---|" * len(table.header)]
+    lines = ["| " + " | ".join(_md_cell(h) for h in table.header) + " |",
+             "|" + "---|" * len(table.header)]
     flags = list(table.flags) + [False] * (len(table.rows) - len(table.flags))
     for row, flagged in zip(table.rows, flags, strict=False):
         cells = [_md_cell(c) for c in row]
@@ -109,23 +133,24 @@ def table_markdown(table: Table) -> str:
             cells[0] = f"**{cells[0]}**" if not cells[0].startswith("**") else cells[0]
         lines.append("| " + " | ".join(cells) + " |")
     text = "\n".join(lines)
-    return f"{text}\n\n{table.caption}" if table.caption else text
+    return f"{text}\n\n{md_safe(table.caption)}" if table.caption else text
 
 
 def _md_block(block: Block) -> str:
     if isinstance(block, Text):
-        return block.text
+        return md_safe(block.text)
     if isinstance(block, Table):
         return table_markdown(block)
     if isinstance(block, Image):
-        return _md_image(block) + (f"\n\n*{block.caption}*" if block.caption else "")
-    return "\n".join(f"- {item}" for item in block.items)
+        return _md_image(block) + (f"\n\n*{md_safe(block.caption)}*" if block.caption else "")
+    return "\n".join(f"- {md_safe(item)}" for item in block.items)
 
 
 def to_markdown(title: str, sections: Sequence[Section], intro: Sequence[Block] = ()) -> str:
-    """The report as Markdown: ``# title``, the intro blocks, then one ``##`` per section."""
-    parts = [f"# {title}", *(_md_block(b) for b in intro)]
+    """The report as Markdown: ``# title``, the intro blocks, then one ``##`` per section.
+    Every piece of text goes through :func:`md_safe`."""
+    parts = [f"# {md_safe(title)}", *(_md_block(b) for b in intro)]
     for section in sections:
-        parts.append(f"## {section.title}")
+        parts.append(f"## {md_safe(section.title)}")
         parts.extend(_md_block(b) for b in section.blocks)
     return "\n\n".join(p for p in parts if p) + "\n"

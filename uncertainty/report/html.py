@@ -70,7 +70,10 @@ nav a { color: var(--accent); text-decoration: none; margin-right: 12px; }
 _NUM, _FLAG = ' class="num"', ' class="flag"'
 _CODE = re.compile(r"`([^`]+)`")
 _STRONG = re.compile(r"\*\*(.+?)\*\*")
-_NUMERIC = re.compile(r"^[\s~<>≈-]*[-+]?\d[\d.,]*\s*(e[-+]?\d+)?\s*[kMBT%]?(\s+to\s+.*)?$")
+# Matched against the cell with its whitespace collapsed to single spaces, with possessive
+# quantifiers and no two adjacent optional runs of one character class: linear time on any cell
+# (the earlier "\s*(e..)?\s*" backtracked cubically on a long run of spaces).
+_NUMERIC = re.compile(r"[~<>≈ -]*+[-+]?\d[\d.,]*+ ?(?:e[-+]?\d++)?+ ?[kMBT%]?(?: to .*)?")
 
 
 def inline(text: str) -> str:
@@ -88,7 +91,7 @@ def _img(image: Image, svgs: Mapping[str, str], css_class: str = "") -> str:
 
 
 def _is_number(cell: Cell) -> bool:
-    return isinstance(cell, str) and _NUMERIC.match(cell) is not None
+    return isinstance(cell, str) and _NUMERIC.fullmatch(" ".join(cell.split())) is not None
 
 
 def _cell(cell: Cell, svgs: Mapping[str, str], numeric: bool) -> str:

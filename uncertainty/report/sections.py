@@ -32,7 +32,7 @@ SectionBuilder = Callable[[dict, Collection[str]], Section | None]  # None: noth
 
 
 def _interval(pair) -> str:
-    return f"{format_value(pair[0])} to {format_value(pair[1])}"
+    return "n/a" if pair is None else f"{format_value(pair[0])} to {format_value(pair[1])}"
 
 
 def _model(doc: dict) -> dict:
@@ -377,7 +377,11 @@ def all_outputs(doc: dict, figures: Collection[str]) -> Section:
              _interval(s["eti_50"]), _interval(s["eti_90"]), _interval(s["hdi_90"]),
              f"{s['ess']:.0f}"] for name, s in doc["outputs"].items()]
     return Section("outputs", "Appendix: every output of the model", [
-        Table(["output", "unit", "mean", "median", "50% ETI", "90% ETI", "90% HDI", "ESS"], rows)])
+        Table(["output", "unit", "mean", "median", "50% ETI", "90% ETI", "90% HDI", "ESS"], rows),
+        Text("ETI: equal-tailed interval. HDI: the shortest interval holding 90% of the draws, "
+             "on the log scale for an output that is > 0 (the scale it is summarised and drawn "
+             "on), so its ends are not far-tail quantiles; n/a where its Monte Carlo error "
+             "exceeds 5% (`hdi_90_mcse` in summary.json gives it).")])
 
 
 REPORT_SECTIONS: tuple[SectionBuilder, ...] = (
