@@ -1,13 +1,18 @@
 import contextlib
 import io
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = ROOT / "priors" / "article.toml"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+VIEWPORT = (1280, 900)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -83,3 +88,30 @@ def write_identity_model(folder: Path) -> Path:
     path.write_text("from uncertainty import Model\n"
                     "MODEL = Model(lambda a: {'y': a['x']}, {'y': ''})\n")
     return path
+
+
+# Headless Chromium through selenium and the system chromedriver, for the pages people look at
+# (report.html, the explore page). Without them the browser tests skip with the reason.
+@pytest.fixture(scope="module")
+def browser():
+    if not (CHROMIUM and CHROMEDRIVER):
+        pytest.skip("Chromium and chromedriver not installed (apt-get install chromium "
+                    "chromium-driver; CI installs them)")
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium (the test extra)")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    # Without the background-networking flags Chromium phones home and, offline, logs failures.
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--disable-dev-shm-usage",
+                 f"--window-size={VIEWPORT[0]},{VIEWPORT[1]}"):
+        options.add_argument(flag)
+    user_data = Path(tempfile.mkdtemp(prefix="chromium-profile-"))
+    options.add_argument(f"--user-data-dir={user_data}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
+    yield driver
+    driver.quit()
+    shutil.rmtree(user_data, ignore_errors=True)

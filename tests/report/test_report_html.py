@@ -9,15 +9,10 @@ import base64
 import html.parser
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from conftest import ARTICLE, run_cli
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-VIEWPORT = (1280, 900)
 
 
 @pytest.fixture(scope="module")
@@ -125,31 +120,6 @@ def test_inconsistent_reproduction_lines_are_highlighted(report_dir):
     html_text = (report_dir / "report.html").read_text("utf-8")
     for line in bad:
         assert line["note"] in html_text  # the reason is shown next to the line
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not (CHROMIUM and CHROMEDRIVER):
-        pytest.skip("Chromium and chromedriver not installed (apt-get install chromium "
-                    "chromium-driver; CI installs them)")
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium (the test extra)")
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    # Without the background-networking flags Chromium phones home and, offline, logs failures.
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--disable-dev-shm-usage",
-                 f"--window-size={VIEWPORT[0]},{VIEWPORT[1]}"):
-        options.add_argument(flag)
-    user_data = Path(__import__("tempfile").mkdtemp(prefix="chromium-profile-"))
-    options.add_argument(f"--user-data-dir={user_data}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
-    yield driver
-    driver.quit()
-    shutil.rmtree(user_data, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

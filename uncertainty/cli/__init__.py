@@ -26,14 +26,27 @@ import sys
 from .. import __version__, cache, interrupt
 from ..defaults import DEFAULT_SAMPLES
 from ..errors import UserError
-from . import compare, elicit, priors, report, reproduce, shapley, sobol, tornado, update, voi
+from . import (
+    compare,
+    elicit,
+    explore,
+    priors,
+    report,
+    reproduce,
+    shapley,
+    sobol,
+    tornado,
+    update,
+    voi,
+)
 from .options import Parser, Progress
 
 __all__ = ["EXIT_BAD_INPUT", "Progress", "build_parser", "main"]
 
 EXIT_BAD_INPUT = 2
 # --help lists this order
-COMMANDS = (reproduce, report, compare, priors, elicit, tornado, sobol, shapley, voi, update)
+COMMANDS = (reproduce, report, compare, priors, elicit, tornado, sobol, shapley, voi, update,
+            explore)
 
 
 def build_parser() -> argparse.ArgumentParser:

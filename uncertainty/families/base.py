@@ -64,6 +64,9 @@ class Family:
     # Bayesian update then samples the assumption's normal score instead (exact, see update).
     density_by_inversion: ClassVar[bool] = False
     LIST_PARAMS: ClassVar[tuple[str, ...]] = ()  # parameters that are lists of numbers
+    # True when people state the family by an interval ("90% sure between a and b") rather than
+    # by its parameters: the live page edits it as a 'ci'.
+    interval_form: ClassVar[bool] = False
 
     # --- construction -------------------------------------------------------------------------
     @classmethod

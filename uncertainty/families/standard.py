@@ -93,6 +93,7 @@ def _lognormal_icdf(u, log_median, sigma):
 @dataclass(frozen=True)
 class LogNormal(Family):
     name: ClassVar[str] = "lognormal"
+    interval_form: ClassVar[bool] = True
     median: float
     sigma: float
 
@@ -129,6 +130,7 @@ class LogNormal(Family):
 @dataclass(frozen=True)
 class Normal(Family):
     name: ClassVar[str] = "normal"
+    interval_form: ClassVar[bool] = True
     mean: float
     sd: float
 
@@ -297,6 +299,7 @@ def _beta_log_density(x, a: float, b: float):
 @dataclass(frozen=True)
 class Beta(Family):
     name: ClassVar[str] = "beta"
+    interval_form: ClassVar[bool] = True
     alpha: float
     beta: float
 
