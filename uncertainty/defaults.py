@@ -4,7 +4,8 @@ Kept apart from the sampling code so that the CLI can state them in ``--help`` w
 importing JAX (``sora-uq --help`` and ``--version`` answer at once).
 """
 
-__all__ = ["DEFAULT_MODEL", "DEFAULT_RTOL", "DEFAULT_SAMPLES", "MAX_SAMPLES"]
+__all__ = ["DEFAULT_MODEL", "DEFAULT_RTOL", "DEFAULT_SAMPLES", "MAX_SAMPLES",
+           "MIN_ERROR_SAMPLES"]
 
 # 400k draws keep the relative MCSE of the 5% and 95% quantiles of the headline outputs of the
 # article priors under 1% (measured in tests/test_summary.py and stated in every report).
@@ -14,6 +15,9 @@ DEFAULT_SAMPLES = 400_000
 DEFAULT_RTOL = 0.005
 # ...and stops here even if not converged.
 MAX_SAMPLES = 10**9
+# Below this many draws no Monte Carlo error is claimed, and no run is "converged": the error of
+# a 5% quantile is estimated from the draws around it, and 1,000 draws put 50 in each tail.
+MIN_ERROR_SAMPLES = 1_000
 
 # The model a prior file gets when neither --model nor [meta] model names one: named, not
 # imported, so the engine never imports the application (the same loader reads a user's model).

@@ -1,6 +1,6 @@
 """The one exception a user should ever see: bad input, reported in one line and exit status 2."""
 
-__all__ = ["PriorError", "UserError"]
+__all__ = ["PriorError", "UserError", "one_line"]
 
 
 class UserError(Exception):
@@ -9,3 +9,17 @@ class UserError(Exception):
 
 class PriorError(UserError):
     """A prior or evidence file breaks a rule. The message names the file, the key and the rule."""
+
+
+def one_line(message: object) -> str:
+    """``message`` on one line: a line break or another control character that a file or a flag
+    carried into it is shown escaped (``\\n``), so an error is always exactly one line.
+
+    >>> one_line("p.toml: observation[0] (a\\nb): missing key 'value'")
+    "p.toml: observation[0] (a\\\\nb): missing key 'value'"
+    """
+    text = str(message)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in text)

@@ -25,7 +25,7 @@ import sys
 
 from .. import __version__, cache, interrupt
 from ..defaults import DEFAULT_SAMPLES
-from ..errors import UserError
+from ..errors import UserError, one_line
 from . import (
     compare,
     elicit,
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             cache.enable()  # before the command imports JAX: compile once, ever
         return args.func(args)
     except UserError as err:
-        print(f"sora-uq: error: {err}", file=sys.stderr)
+        print(f"sora-uq: error: {one_line(err)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("sora-uq: interrupted; nothing was written", file=sys.stderr)

@@ -22,7 +22,7 @@ __all__ = ["MODEL_HELP", "Parser", "Progress", "add_model_option", "add_priors_o
 def samples(text: str) -> int:
     try:
         value = int(float(text)) if "e" in text.lower() else int(text)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: 1e400 is an infinite float
         raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
     if not 1 <= value <= MAX_SAMPLES or (("e" in text.lower()) and float(text) != value):
         raise argparse.ArgumentTypeError(
@@ -167,7 +167,8 @@ def quantile(text: str) -> float:
 
 def sobol_n(text: str) -> int:
     try:
-        value = 2 ** int(text[2:]) if text.startswith("2^") else int(text)
+        # 2^K with K bounded first: 2^99999999999 would take the memory it names
+        value = (2 ** min(int(text[2:]), 64)) if text.startswith("2^") else int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a whole number like 16384 or 2^14, "
                                          f"got {text!r}") from None

@@ -501,9 +501,12 @@ def _run_importance(priors: PriorSet, spec: _Spec, key, n: int, seed: int) -> tu
     log_lik = jax.nn.logsumexp(_log_likelihood_per_combo(spec, continuous).sum(-1)
                                + spec.log_weights, axis=-1)
     # array_stats.psislw smooths the log weights -x (it is built for leave-one-out's 1/p(y|θ)).
-    log_weights, pareto_k = array_stats.psislw(-np.asarray(log_lik, np.float64), r_eff=1.0)
-    pareto_k = float(pareto_k)
-    if not pareto_k <= PARETO_K_MAX:
+    try:
+        log_weights, pareto_k = array_stats.psislw(-np.asarray(log_lik, np.float64), r_eff=1.0)
+        pareto_k = float(pareto_k)
+    except ValueError:  # a flat tail: the evidence weighs every draw alike, nothing to smooth
+        log_weights, pareto_k = np.asarray(log_lik, np.float64), None
+    if pareto_k is not None and not pareto_k <= PARETO_K_MAX:
         raise UserError(f"importance sampling is unreliable here: Pareto k = {pareto_k:.2f} > "
                         f"{PARETO_K_MAX} (the evidence is far from the bulk of the prior); "
                         "use --method nuts")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 
+from ..defaults import MIN_ERROR_SAMPLES
 from ..summary import format_value, percentile_words
 from .blocks import Bullets, Image, Section, Table, Text
 
@@ -344,6 +345,9 @@ def run_facts(doc: dict, figures: Collection[str]) -> Section:
     words = f"{100 * target:.2f}% target"
     mcse_words = (f"{100 * mcse:.2f}%, within the {words}" if mcse <= target
                   else f"{100 * mcse:.2f}%, ABOVE the {words}: raise --max-samples or --samples")
+    if doc["samples"] < MIN_ERROR_SAMPLES:
+        mcse_words = (f"not stated: too few draws ({doc['samples']:,}) to estimate it (at "
+                      f"least {MIN_ERROR_SAMPLES:,}); every interval here is unreliable")
     return Section("run", "6. Run facts", [
         Bullets([
             f"priors file: `{doc['priors']['path']}`",

@@ -20,6 +20,7 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from .. import __version__
+from ..defaults import MIN_ERROR_SAMPLES
 from ..files import check_output_directory, output_directory
 from ..model import Model
 from ..priors import PriorSet, load_priors
@@ -129,7 +130,8 @@ def summary_document(priors: PriorSet, result: StreamResult, wall_seconds: float
 
 
 def _run_facts(result: StreamResult, error: float, wall_seconds: float) -> dict:
-    converged = result.rtol is None or error <= result.rtol
+    # Too few draws to estimate an error cannot be "converged", whatever the estimate says.
+    converged = result.n >= MIN_ERROR_SAMPLES and (result.rtol is None or error <= result.rtol)
     sampler = ("quasi-Monte Carlo: scrambled Sobol points (scipy.stats.qmc) through each prior's "
                f"icdf, {result.replicates} independent scramblings" if result.sampler == "qmc" else
                "Monte Carlo: jax.random (threefry) uniforms through each prior's icdf, "
