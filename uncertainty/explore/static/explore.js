@@ -169,7 +169,7 @@ function buildAssumption(name, entry) {
   code.textContent = name;
   const family = document.createElement("div");
   family.className = "family";
-  family.textContent = entry.family;
+  family.textContent = `in the file: ${entry.family}`;
   card.append(title, code, family);
 
   const rows = numbersOf(entry.spec);
