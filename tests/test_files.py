@@ -1,21 +1,24 @@
 """Nothing lost, nothing half-written: atomic report directories and never-overwritten files."""
 
+import fcntl
 import json
 import os
 import pty
 import select
 import shutil
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT, run_cli, write_identity_model
 
 from uncertainty.errors import UserError
-from uncertainty.files import MANIFEST, output_directory, write_new_file
+from uncertainty.files import MANIFEST, Provenance, output_directory, write_new_file
 
 
 def _snapshot(folder):
@@ -56,6 +59,88 @@ def test_user_directory_is_refused_unless_forced(tmp_path):
     assert (out / "notes.txt").read_text() == "precious"
     _write(out, "x", force=True)
     assert not (out / "notes.txt").exists() and (out / "a.txt").read_text() == "x"
+
+
+def _write_for(out, command, priors, force=False):
+    with output_directory(out, force, Provenance.of(command, priors)) as staging:
+        (staging / "a.txt").write_text(f"{command} {priors}")
+
+
+def test_a_directory_of_another_prior_file_or_command_is_kept_unless_forced(tmp_path):
+    mine, theirs = tmp_path / "mine.toml", tmp_path / "theirs.toml"
+    out = tmp_path / "reports" / "r"
+    _write_for(out, "report", [mine])
+    assert json.loads((out / MANIFEST).read_text())["priors"] == ["../../mine.toml"]
+    _write_for(out, "report", [tmp_path / "." / "mine.toml"])  # the same file: replaced
+    for command, priors in (("report", [theirs]), ("tornado", [mine]),
+                            ("compare", [mine, theirs])):
+        with pytest.raises(UserError) as refused:
+            _write_for(out, command, priors)
+        message = str(refused.value)
+        assert "written by `sora-uq report --priors " in message and "mine.toml" in message
+        assert "--force" in message and "--out" in message and "\n" not in message
+    assert (out / "a.txt").read_text() == f"report {[tmp_path / '.' / 'mine.toml']}"
+    _write_for(out, "tornado", [mine], force=True)
+    assert json.loads((out / MANIFEST).read_text())["command"] == "tornado"
+
+
+def test_a_file_the_user_added_to_an_output_directory_is_kept_unless_forced(tmp_path):
+    out = tmp_path / "r"
+    _write(out, "one")
+    (out / "notes.txt").write_text("mine")
+    (out / ".DS_Store").write_text("a file browser's")  # never a reason to refuse
+    with pytest.raises(UserError, match="holds notes.txt, which sora-uq did not write"):
+        _write(out, "two")
+    assert (out / "notes.txt").read_text() == "mine" and (out / "a.txt").read_text() == "one"
+    (out / "notes.txt").unlink()
+    _write(out, "two")
+    assert (out / "a.txt").read_text() == "two"
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_outputs_honour_the_umask(tmp_path, umask):
+    previous = os.umask(umask)
+    try:
+        with output_directory(tmp_path / "r") as staging:
+            (staging / "sub").mkdir()
+            (staging / "sub" / "a.txt").write_text("x")
+        write_new_file(tmp_path / "new.toml", "a = 1\n")
+    finally:
+        os.umask(previous)
+    out = tmp_path / "r"
+    for path, full in ((out, 0o777), (out / "sub", 0o777), (out / "sub" / "a.txt", 0o666),
+                       (out / MANIFEST, 0o666), (tmp_path / "new.toml", 0o666)):
+        assert path.stat().st_mode & 0o777 == full & ~umask, path
+
+
+def test_an_out_that_is_a_symbolic_link_replaces_its_target_and_leaves_nothing(tmp_path):
+    target = tmp_path / "target"
+    _write(target, "one")
+    link = tmp_path / "latest"
+    link.symlink_to(target, target_is_directory=True)
+    _write(link, "two")
+    assert link.is_symlink() and (link / "a.txt").read_text() == "two"
+    assert (target / "a.txt").read_text() == "two"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latest", "target"]
+
+
+def test_a_copied_prior_file_writes_its_own_report_not_the_original(tmp_path, monkeypatch):
+    # `cp priors/article.toml my.toml; sora-uq report --priors my.toml` used to rewrite
+    # reports/article/ (the default came from [meta] name, which the copy keeps).
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(ROOT / "priors" / "article.toml", tmp_path / "my.toml")
+    args = ("--samples", "1000", "--no-sensitivity", "--quiet")
+    assert run_cli("report", "--priors", "article", *args).returncode == 0
+    before = _snapshot(tmp_path / "reports" / "article")
+    result = run_cli("report", "--priors", "my.toml", *args)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == ["article", "my"]
+    assert _snapshot(tmp_path / "reports" / "article") == before
+    # and a directory another prior file wrote is not replaced without --force
+    clash = run_cli("report", "--priors", "my.toml", "--out", "reports/article", *args)
+    assert clash.returncode == 2 and "--force" in clash.stderr
+    assert len(clash.stderr.strip().splitlines()) == 1 and "Traceback" not in clash.stderr
+    assert _snapshot(tmp_path / "reports" / "article") == before
 
 
 def test_write_new_file_never_overwrites(tmp_path):
@@ -120,20 +205,27 @@ def _read_terminal(fd, until: bytes | None, process, seconds: float) -> bytes:
     return seen
 
 
-def test_ctrl_c_while_drawing_keeps_the_previous_report(tmp_path, report_2000):
-    out = _previous_report(tmp_path, report_2000)
-    before = _snapshot(out)
-    # stderr is a terminal, so the run draws its progress line: Ctrl-C comes once it is drawing,
-    # not after a guessed delay (a fixed sleep raced both a slow start and a fast machine).
+def _open_terminal() -> tuple[int, int]:
+    """A pseudo-terminal 120 columns wide (progress bars draw nothing at width 0)."""
     try:
         controller, terminal = pty.openpty()
     except OSError as err:  # a machine without pseudo-terminals
         pytest.skip(f"no pty: {err}")
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    return controller, terminal
+
+
+def test_ctrl_c_while_drawing_keeps_the_previous_report(tmp_path, report_2000):
+    out = _previous_report(tmp_path, report_2000)
+    before = _snapshot(out)
+    # stderr is a terminal, so the run shows its progress: Ctrl-C comes once it is drawing,
+    # not after a guessed delay (a fixed sleep raced both a slow start and a fast machine).
+    controller, terminal = _open_terminal()
     process = _start_report(out, "400000000", stdout=subprocess.DEVNULL, stderr=terminal)
     os.close(terminal)
     try:
-        shown = _read_terminal(controller, b"drawing:", process, seconds=120)
-        assert b"drawing:" in shown and process.poll() is None, shown.decode(errors="replace")
+        shown = _read_terminal(controller, b"drawing", process, seconds=120)
+        assert b"drawing" in shown and process.poll() is None, shown.decode(errors="replace")
         process.send_signal(signal.SIGINT)
         shown += _read_terminal(controller, None, process, seconds=120)
         process.wait(timeout=120)
@@ -262,3 +354,59 @@ def test_ctrl_c_during_an_import_is_delivered_once_the_import_is_done(tmp_path, 
         time.sleep(5)  # the interrupt comes again here, outside the import
     assert sys.modules["slow_to_import"].LOADED  # the import ran to its end
     assert ctrl_c_handler.requested()
+
+
+def _toy_update_inputs(folder):
+    """A one-input model, its prior file and one observation of its output."""
+    write_identity_model(folder)
+    (folder / "p.toml").write_text(
+        '[meta]\nname = "toy"\nmodel = "m.py:MODEL"\n[assumptions.x]\ndist = "lognormal"\n'
+        'median = 1.0\nsigma = 1.0\nsource = "test"\n')
+    (folder / "ev.toml").write_text(
+        '[[observation]]\nquantity = "y"\nvalue = 2.0\nnoise = "lognormal"\nsigma = 0.5\n'
+        'source = "test"\n')
+
+
+def test_update_report_refuses_a_directory_another_command_wrote(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _toy_update_inputs(tmp_path)
+    assert run_cli("report", "--priors", "p.toml", "--samples", "1000", "--no-sensitivity",
+                   "--out", "rep").returncode == 0
+    before = _snapshot(tmp_path / "rep")
+    result = run_cli("update", "--priors", "p.toml", "--evidence", "ev.toml", "--out",
+                     "new.toml", "--report", "rep")
+    assert result.returncode == 2, result.stderr
+    assert "rep: written by `sora-uq report --priors p.toml`" in result.stderr
+    assert _snapshot(tmp_path / "rep") == before and not (tmp_path / "new.toml").exists()
+
+
+def test_ctrl_c_during_nuts_stops_update_within_two_seconds_and_writes_nothing(tmp_path):
+    # NUTS used to run as one fused loop that Python could not interrupt: Ctrl-C waited for
+    # the end of sampling. It now steps in Python, and NumPyro's own bar shows on a terminal.
+    _toy_update_inputs(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    controller, terminal = _open_terminal()
+    process = subprocess.Popen(  # far more draws than it can finish before the Ctrl-C
+        [sys.executable, "-m", "uncertainty.cli", "update", "--priors", "p.toml", "--evidence",
+         "ev.toml", "--out", "new.toml", "--report", "rep", "--samples", "1000000"],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=terminal,
+        env={**os.environ, "PYTHONPATH": str(ROOT)})
+    os.close(terminal)
+    try:
+        shown = _read_terminal(controller, b"warmup", process, seconds=180)
+        assert b"warmup" in shown and process.poll() is None, shown.decode(errors="replace")
+        pressed = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        shown += _read_terminal(controller, None, process, seconds=60)
+        process.wait(timeout=60)
+        answered = time.monotonic() - pressed
+    finally:
+        os.close(controller)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    stderr = shown.decode(errors="replace")
+    assert process.returncode == 130 and "interrupted" in stderr and "Traceback" not in stderr, \
+        stderr
+    assert answered < 2.0, f"Ctrl-C answered after {answered:.1f} s"
+    assert sorted(p.name for p in tmp_path.iterdir()) == before

@@ -1,7 +1,6 @@
 """Streaming: histogram quantiles within their stated bound, exact moments and shares, adaptive
 stopping, the MCSE against closed forms, quasi-Monte Carlo against plain Monte Carlo."""
 
-import io
 import math
 
 import numpy as np
@@ -9,7 +8,6 @@ import pytest
 from scipy import stats
 
 from uncertainty import priors_from_dict, simulate
-from uncertainty.cli import Progress
 from uncertainty.sampling import CHUNK_SIZE
 from uncertainty.sora.model import HEADLINE
 from uncertainty.streaming import QMC_REPLICATES, SCHEDULE, stream
@@ -132,17 +130,3 @@ def test_summary_rows_have_the_arviz_summary_keys(fixed_run):
 def test_a_model_without_outputs_is_refused_clearly():
     with pytest.raises(ValueError, match="no outputs"):
         stream(PRODUCT, n=10, model=lambda a: {})
-
-
-class _Terminal(io.StringIO):
-    def isatty(self):
-        return True
-
-
-def test_progress_line_only_on_a_terminal_and_after_a_delay():
-    screen, pipe = _Terminal(), io.StringIO()
-    Progress(after_seconds=0, stream=screen)(1000, 0.01)
-    Progress(after_seconds=0, stream=pipe)(1000, 0.01)
-    Progress(after_seconds=60, stream=_Terminal())(1000, 0.01)
-    assert "1,000 draws" in screen.getvalue() and "1.00%" in screen.getvalue()
-    assert pipe.getvalue() == ""

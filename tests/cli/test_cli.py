@@ -21,7 +21,8 @@ def report_dir(tmp_path_factory):
 
 def test_report_writes_markdown_json_and_draws(report_dir):
     assert {p.name for p in report_dir.iterdir()} == {"report.md", "report.html", "summary.json",
-                                                     "draws.nc", "figures", "manifest.json"}
+                                                     "draws.nc", "figures", "manifest.json",
+                                                     "timings.json"}
     doc = json.loads((report_dir / "summary.json").read_text())
     assert doc["seed"] == 7 and doc["samples"] == 20000 and doc["priors"]["name"] == "article"
     assert len(doc["priors"]["sha256"]) == 64
@@ -159,16 +160,21 @@ def test_out_that_is_a_file_is_refused(tmp_path):
     assert target.read_text() == "keep me"
 
 
-def test_same_priors_seed_and_version_give_identical_summary_numbers(tmp_path):
-    docs = []
+def test_same_priors_seed_and_version_give_byte_identical_reports(tmp_path):
+    # Only timings.json may differ: a committed report regenerated with its own command shows
+    # no change in git (it used to, for its wall time alone).
+    docs, files = [], []
     for name in ("a", "b"):
         result = run_cli("report", "--samples", "3000", "--seed", "11",
                          "--out", str(tmp_path / name))
         assert result.returncode == 0, result.stderr
-        doc = json.loads((tmp_path / name / "summary.json").read_text())
-        doc["run"].pop("wall_seconds")
-        docs.append(doc)
-    assert docs[0] == docs[1]
+        docs.append(json.loads((tmp_path / name / "summary.json").read_text()))
+        files.append({str(p.relative_to(tmp_path / name)): p.read_bytes()
+                      for p in (tmp_path / name).rglob("*") if p.is_file()})
+    assert "wall_seconds" not in docs[0]["run"] and "timings.json" in files[0]
+    assert "wall" not in (tmp_path / "a" / "report.md").read_text()
+    assert files[0].keys() == files[1].keys()
+    assert [f for f in files[0] if files[0][f] != files[1][f]] == ["timings.json"]
     run = docs[0]["run"]
     assert (docs[0]["seed"] == 11 and docs[0]["samples"] == 3000
             and len(docs[0]["priors"]["sha256"]) == 64)

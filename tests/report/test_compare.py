@@ -29,13 +29,13 @@ def compared(tmp_path_factory):
     result = run_cli("compare", "--priors", str(ARTICLE), "--priors", str(variant),
                      "--samples", SAMPLES, "--seed", "5", "--out", str(out))
     assert result.returncode == 0, result.stderr
-    return out, json.loads((out / "compare.json").read_text())
+    return out, json.loads((out / "compare.json").read_text()), result.stdout
 
 
 def test_writes_html_markdown_json_and_one_forest_plot_per_headline_output(compared):
-    out, doc = compared
+    out, doc, _ = compared
     assert {p.name for p in out.iterdir()} == {"compare.html", "compare.md", "compare.json",
-                                              "figures", "manifest.json"}
+                                              "figures", "manifest.json", "timings.json"}
     assert sorted(p.name for p in (out / "figures").iterdir()) == sorted(
         f"forest_{name}.svg" for name in doc["headline"])
     assert [s["name"] for s in doc["scenarios"]] == ["article", "smaller-sora"]
@@ -48,7 +48,7 @@ def test_writes_html_markdown_json_and_one_forest_plot_per_headline_output(compa
 
 
 def test_intervals_follow_the_exact_scaling_of_the_parameter_count(compared):
-    _, doc = compared
+    _, doc, _ = compared
     article, smaller = (s["outputs"] for s in doc["scenarios"])
     for name, factor in (("training_gpu_months", SCALE), ("fleet_gpus", SCALE),
                          ("breakeven_video_minutes", 1.0)):
@@ -78,3 +78,31 @@ def test_bad_input_exits_2_and_writes_nothing(tmp_path):
     assert bad.returncode == 2 and "broken.toml" in bad.stderr and "fps" in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_prints_one_table_per_headline_output(compared):
+    _, doc, stdout = compared
+    for name in doc["headline"]:
+        label = doc["model"]["outputs"][name]["label"]
+        assert label in stdout
+    assert stdout.count("| priors | median | 50% interval | 90% interval |") == len(doc["headline"])
+    assert "| smaller-sora | " in stdout and "| article | " in stdout
+    assert "wrote " in stdout
+
+
+def test_stops_by_error_like_report_and_shows_the_same_numbers(tmp_path):
+    # compare used a fixed 400,000 draws while report stopped by error, so one prior set
+    # showed slightly different numbers in each.
+    variant = write_priors(tmp_path / "variant.toml")
+    compared = run_cli("compare", "--priors", str(ARTICLE), "--priors", str(variant),
+                       "--rtol", "0.03", "--out", str(tmp_path / "cmp"), "--json")
+    assert compared.returncode == 0, compared.stderr
+    reported = run_cli("report", "--priors", str(ARTICLE), "--rtol", "0.03", "--no-sensitivity",
+                       "--out", str(tmp_path / "rep"), "--json")
+    assert reported.returncode == 0, reported.stderr
+    doc, summary = json.loads(compared.stdout), json.loads(reported.stdout)
+    article = doc["scenarios"][0]
+    assert doc["rtol"] == 0.03 and "--rtol" in doc["command"] and "--samples" not in doc["command"]
+    assert article["samples"] == summary["samples"] and article["max_relative_mcse"] <= 0.03
+    for name in doc["headline"]:
+        assert article["outputs"][name] == summary["outputs"][name], name

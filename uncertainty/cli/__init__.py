@@ -26,6 +26,7 @@ import sys
 from .. import __version__, cache, interrupt
 from ..defaults import DEFAULT_SAMPLES
 from ..errors import UserError, one_line
+from ..progress import Feedback
 from . import (
     compare,
     elicit,
@@ -39,9 +40,9 @@ from . import (
     update,
     voi,
 )
-from .options import Parser, Progress
+from .options import Parser
 
-__all__ = ["EXIT_BAD_INPUT", "Progress", "build_parser", "main"]
+__all__ = ["EXIT_BAD_INPUT", "build_parser", "main"]
 
 EXIT_BAD_INPUT = 2
 # --help lists this order
@@ -75,7 +76,11 @@ def main(argv: list[str] | None = None) -> int:
             args.samples = DEFAULT_SAMPLES
         if not getattr(args, "no_cache", False):
             cache.enable()  # before the command imports JAX: compile once, ever
-        return args.func(args)
+        args.feedback = Feedback(show=not getattr(args, "quiet", False), stepwise=True)
+        try:
+            return args.func(args)
+        finally:  # before any message: the display leaves the terminal clean
+            args.feedback.close()
     except UserError as err:
         print(f"sora-uq: error: {one_line(err)}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -5,21 +5,37 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .options import add_model_option, add_run_options
+from ..defaults import DEFAULT_RTOL
+from ..errors import UserError
+from .options import add_model_option, add_run_options, add_stopping_options, feedback
 
 
 def cmd_compare(args) -> int:
-    from ..report.compare import run_compare
+    from ..report.compare import comparison_tables, run_compare
 
-    out = Path(args.out) if args.out else Path("reports") / "compare"
-    doc = run_compare(args.priors or [], out, samples=args.samples, seed=args.seed,
-                      force=args.force, model=args.model)
+    if args.samples is not None and args.rtol is not None:
+        raise UserError("give --samples (a fixed number of draws) or --rtol (draw until the "
+                        "error is small enough), not both")
+    priors = args.priors or []
+    out = Path(args.out) if args.out else _default_out(priors)
+    shown = feedback(args)
+    doc = run_compare(priors, out, samples=args.samples, seed=args.seed, force=args.force,
+                      model=args.model, rtol=args.rtol if args.rtol is not None else DEFAULT_RTOL,
+                      sampler=args.sampler, max_samples=args.max_samples, feedback=shown)
+    shown.close()
     if args.json:
         print(json.dumps(doc, indent=1))
     else:
-        names = ", ".join(s["name"] for s in doc["scenarios"])
-        print(f"compared {names}\nwrote {out}/ (compare.html, compare.md, compare.json, figures/)")
+        print(comparison_tables(doc))
+        draws = ", ".join(f"{s['name']} {s['samples']:,}" for s in doc["scenarios"])
+        print(f"\ndraws: {draws}\nwrote {out}/ (compare.html, compare.md, compare.json, "
+              f"figures/; timings.json)")
     return 0
+
+
+def _default_out(priors: list[str]) -> Path:
+    """reports/compare-<stem>-<stem>...: one directory per set of prior files."""
+    return Path("reports") / "-".join(["compare", *(Path(p).stem for p in priors)])
 
 
 def add(commands) -> None:
@@ -27,6 +43,8 @@ def add(commands) -> None:
     compare.add_argument("--priors", action="append", metavar="PATH|NAME",
                          help="a prior file or name; give it two or more times")
     add_model_option(compare)
-    add_run_options(compare, draws="Monte Carlo draws per prior set", out="reports/compare",
-                     json_file="compare.json")
-    compare.set_defaults(func=cmd_compare)
+    add_run_options(compare, draws="Monte Carlo draws per prior set",
+                    out="reports/compare-<each prior file's name without .toml>",
+                    json_file="compare.json", samples_default="as many as --rtol needs")
+    add_stopping_options(compare)
+    compare.set_defaults(func=cmd_compare, adaptive=True)

@@ -1,4 +1,4 @@
-"""What several commands share: argument types, options, the progress line.
+"""What several commands share: argument types, options, the progress display, output names.
 
 Argument types raise ``argparse.ArgumentTypeError`` (argparse turns it into a usage error);
 every usage error is one line and exit status 2 (:class:`Parser`).
@@ -7,16 +7,15 @@ every usage error is one line and exit status 2 (:class:`Parser`).
 from __future__ import annotations
 
 import argparse
-import sys
-import time
+from pathlib import Path
 
-from .. import interrupt
 from ..defaults import DEFAULT_RTOL, MAX_SAMPLES
 from ..errors import UserError
 
-__all__ = ["MODEL_HELP", "Parser", "Progress", "add_model_option", "add_priors_option",
-           "add_run_options", "add_scale_options", "chosen_outputs", "log_scale_error",
-           "priors_record", "quantile", "rtol", "samples", "seed", "sobol_n", "writes"]
+__all__ = ["MODEL_HELP", "Parser", "add_model_option", "add_priors_option", "add_quiet_option",
+           "add_run_options", "add_scale_options", "add_stopping_options", "chosen_outputs",
+           "default_out", "feedback", "log_scale_error", "priors_record", "quantile", "rtol",
+           "samples", "seed", "sobol_n", "writes"]
 
 
 def samples(text: str) -> int:
@@ -47,36 +46,24 @@ class Parser(argparse.ArgumentParser):
         raise UserError(f"{self.prog}: {message} (see --help)")
 
 
-class Progress:
-    """One line on stderr, redrawn in place: draws so far and the error reached. Silent when
-    stderr is not a terminal, during the first seconds (short runs print nothing), and with
-    ``show=False`` (``--quiet``). Called between steps, it is also where a Ctrl-C that a library
-    swallowed stops the run (see :mod:`uncertainty.interrupt`)."""
+def add_quiet_option(parser) -> None:
+    """--quiet: no progress display (it shows only when stderr is a terminal anyway)."""
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress display on stderr (shown only on a terminal)")
 
-    def __init__(self, after_seconds: float = 2.0, stream=None, show: bool = True):
-        self._show = show
-        self._clock = time.perf_counter
-        self._start = self._clock()
-        self._after = after_seconds
-        self._stream = stream or sys.stderr
-        self._error = None
-        self._shown = False
 
-    def __call__(self, draws: int, error: float | None) -> None:
-        interrupt.raise_if_requested()
-        self._error = error if error is not None else self._error
-        elapsed = self._clock() - self._start
-        if not self._show or elapsed < self._after or not self._stream.isatty():
-            return
-        reached = f", relative MCSE {100 * self._error:.2f}%" if self._error is not None else ""
-        self._stream.write(f"\rdrawing: {draws:,} draws{reached}, {draws / elapsed:,.0f} draws/s ")
-        self._stream.flush()
-        self._shown = True
+def feedback(args):
+    """The command's progress display (``main`` makes it from --quiet; see
+    :mod:`uncertainty.progress`), or a silent one."""
+    from ..progress import Feedback
 
-    def close(self) -> None:
-        if self._shown:
-            self._stream.write("\n")
-            self._stream.flush()
+    return getattr(args, "feedback", None) or Feedback(show=False)
+
+
+def default_out(priors_path, suffix: str = "") -> Path:
+    """``reports/<prior file's stem><suffix>``: named by the file itself, never by its
+    ``[meta] name``, so a copied prior file never writes over the original's report."""
+    return Path("reports") / f"{Path(priors_path).stem}{suffix}"
 
 
 MODEL_HELP = ("the model to run: FILE.py:NAME or package.module:NAME, naming an uncertainty.Model "
@@ -121,8 +108,8 @@ def rtol(text: str) -> float:
     return value
 
 
-def add_scale_options(parser) -> None:
-    """Adaptive stopping, the sampler, progress, and joining a multi-host run."""
+def add_stopping_options(parser) -> None:
+    """Adaptive stopping, the sampler and --quiet: how much a run draws, and how."""
     parser.add_argument("--rtol", type=rtol, default=None,
                         help=f"draw until the Monte Carlo standard error of the 5%%, 50%% and 95%% "
                              f"quantiles of the headline outputs is at most this, relative "
@@ -133,7 +120,12 @@ def add_scale_options(parser) -> None:
                         help="mc: Monte Carlo; qmc: scrambled Sobol points, 16 randomised "
                              "replicates for the error estimate, --samples rounded up to a "
                              "multiple of 16 (default: mc)")
-    parser.add_argument("--quiet", action="store_true", help="no progress line on stderr")
+    add_quiet_option(parser)
+
+
+def add_scale_options(parser) -> None:
+    """Adaptive stopping, the sampler, progress, and joining a multi-host run."""
+    add_stopping_options(parser)
     group = parser.add_argument_group(
         "multi-host", "join a jax.distributed run (or set JAX_COORDINATOR_ADDRESS and let JAX "
         "read the cluster); every process runs the same command, process 0 writes")

@@ -8,10 +8,11 @@ from pathlib import Path
 from ..defaults import DEFAULT_RTOL
 from ..errors import UserError
 from .options import (
-    Progress,
     add_priors_option,
     add_run_options,
     add_scale_options,
+    default_out,
+    feedback,
     writes,
 )
 
@@ -24,40 +25,40 @@ def cmd_report(args) -> int:
         raise UserError("give --samples (a fixed number of draws) or --rtol (draw until the "
                         "error is small enough), not both")
     joined = initialize(args.coordinator, args.num_processes, args.process_id)
+    from ..report.export import check_exports
     from ..report.writer import headline_table, run_report
 
     path = resolve_priors_path(args.priors)
-    out = Path(args.out) if args.out else Path("reports") / _report_name(path, args.gpu, args.model)
+    out = Path(args.out) if args.out else default_out(path, _gpu_suffix(args.gpu))
     rtol = args.rtol if args.rtol is not None else DEFAULT_RTOL
+    exports = sorted(set(args.export or ()))
+    check_exports(exports)
+    shown = feedback(args)
     doc = run_report(str(path), out, samples=args.samples, seed=args.seed, force=args.force,
                      gpu=args.gpu, rtol=rtol, sampler=args.sampler, max_samples=args.max_samples,
-                     progress=Progress(show=not args.quiet), write=writes(joined),
-                     model=args.model, sensitivity=not args.no_sensitivity)
+                     feedback=shown, write=writes(joined), model=args.model,
+                     sensitivity=not args.no_sensitivity, exports=exports)
+    shown.close()
     if not writes(joined):
         return 0
     if args.json:
         print(json.dumps(doc, indent=1))
     else:
         print(headline_table(doc))
-        print(f"\nwrote {out}/ (report.html, report.md, summary.json, figures/, draws.nc)")
+        extra = "".join(f", draws.{fmt}, summary.{fmt}" for fmt in exports)
+        print(f"\nwrote {out}/ (report.html, report.md, summary.json, figures/, draws.nc{extra}; "
+              f"timings.json)")
     return 0
 
 
-def _priors_name(path: Path, model: str | None) -> str:
-    from ..priors import load_priors
-
-    return load_priors(path, model=model).name
-
-
-def _report_name(path: Path, gpu: str | None, model: str | None = None) -> str:
-    """reports/<priors name>, or <priors name>-<gpu> when --gpu overrides the file's GPU."""
+def _gpu_suffix(gpu: str | None) -> str:
+    """``-<gpu>`` when --gpu overrides the file's GPU: reports/<stem>-b200, -h100-fp8."""
     from ..sora.hardware import lookup_gpu
 
     if gpu is None:
-        return _priors_name(path, model)
+        return ""
     chosen = lookup_gpu(gpu)
-    suffix = chosen.name.lower() + ("-fp8" if chosen.precision == "fp8" else "")
-    return f"{_priors_name(path, model)}-{suffix}"
+    return "-" + chosen.name.lower() + ("-fp8" if chosen.precision == "fp8" else "")
 
 
 def add(commands) -> None:
@@ -65,8 +66,13 @@ def add(commands) -> None:
     add_priors_option(report)
     report.add_argument("--no-sensitivity", action="store_true",
                         help="skip the tornado and Sobol step (the report says so)")
-    add_run_options(report, draws="a fixed number of draws", out="reports/<priors name>",
+    add_run_options(report, draws="a fixed number of draws",
+                    out="reports/<prior file's name without .toml>",
                     json_file="summary.json", samples_default="as many as --rtol needs")
+    report.add_argument("--export", action="append", choices=("csv", "parquet"),
+                        help="also write the kept draws and the summary table as draws.FORMAT "
+                             "and summary.FORMAT (repeat for both; parquet needs pyarrow: "
+                             "pip install 'sora-uq[parquet]')")
     report.add_argument("--gpu", metavar="NAME", help="GPU from the catalogue (H100, H200, B200, "
                         "GB200; NAME:fp8 for the FP8 peak), replacing the file's gpu_peak_flops "
                         "(Sora model)")

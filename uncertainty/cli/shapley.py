@@ -6,7 +6,15 @@ import json
 
 from ..errors import UserError
 from ..report.blocks import Table, table_markdown
-from .options import add_priors_option, chosen_outputs, log_scale_error, priors_record, seed
+from .options import (
+    add_priors_option,
+    add_quiet_option,
+    chosen_outputs,
+    feedback,
+    log_scale_error,
+    priors_record,
+    seed,
+)
 
 
 def _permutations(text: str) -> int:
@@ -30,11 +38,14 @@ def cmd_shapley(args) -> int:
     if len(priors.uncertain) < 2:
         raise UserError(f"shapley: {priors.path} has {len(priors.uncertain)} uncertain "
                         "assumption(s); Shapley effects share variance among two or more")
+    shown = feedback(args)
     try:
-        doc = shapley_effects(priors, outputs=outputs, scale=args.scale, seed=args.seed,
-                              permutations=args.permutations)
+        with shown.phase(f"Shapley effects: {args.permutations:,} permutations"):
+            doc = shapley_effects(priors, outputs=outputs, scale=args.scale, seed=args.seed,
+                                  permutations=args.permutations)
     except ValueError as err:  # an output that log scale cannot take
         raise log_scale_error("shapley", err) from None
+    shown.close()
     doc = {"priors": priors_record(priors), **doc}
     if args.json:
         print(json.dumps(doc, indent=1))
@@ -72,4 +83,5 @@ def add(commands) -> None:
                               "falls as 1/sqrt of it)")
     shapley.add_argument("--seed", type=seed, default=0, help="random seed (default: 0)")
     shapley.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    add_quiet_option(shapley)
     shapley.set_defaults(func=cmd_shapley)

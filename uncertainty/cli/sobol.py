@@ -8,7 +8,9 @@ from ..errors import UserError
 from ..report.blocks import Table, table_markdown
 from .options import (
     add_priors_option,
+    add_quiet_option,
     chosen_outputs,
+    feedback,
     log_scale_error,
     priors_record,
     seed,
@@ -28,11 +30,14 @@ def cmd_sobol(args) -> int:
                         "independent assumptions, so they would answer another question: use "
                         "`sora-uq shapley` (valid under correlation), or --independent to compute "
                         "them as if the assumptions were independent")
+    shown = feedback(args)
     try:
-        doc = sobol_document(priors, n_base=args.n, seed=args.seed, scale=args.scale,
-                             outputs=outputs)
+        with shown.phase(f"Sobol indices: {args.n:,} base points"):
+            doc = sobol_document(priors, n_base=args.n, seed=args.seed, scale=args.scale,
+                                 outputs=outputs)
     except ValueError as err:  # an output that log scale cannot take (zero or negative)
         raise log_scale_error("sobol", err) from None
+    shown.close()
     doc = {"priors": priors_record(priors), **doc}
     if args.json:
         print(json.dumps(doc, indent=1))
@@ -65,4 +70,5 @@ def add(commands) -> None:
                        help="with correlated priors: compute the indices as if the assumptions "
                             "were independent (same marginals); the output says so")
     sobol.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    add_quiet_option(sobol)
     sobol.set_defaults(func=cmd_sobol)

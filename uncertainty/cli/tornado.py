@@ -6,32 +6,47 @@ import json
 from pathlib import Path
 
 from ..errors import UserError
-from .options import add_priors_option, chosen_outputs, priors_record, quantile
+from .options import (
+    add_priors_option,
+    add_quiet_option,
+    chosen_outputs,
+    default_out,
+    feedback,
+    priors_record,
+    quantile,
+)
 
 
 def cmd_tornado(args) -> int:
-    from ..files import check_output_directory, output_directory
+    from ..files import Provenance, check_output_directory, output_directory
     from ..priors import load_priors, resolve_priors_path
     from ..report.plots import tornado_figure
     from ..sensitivity import tornado
 
     if args.low >= args.high:
         raise UserError(f"--low {args.low} must be below --high {args.high}")
-    priors = load_priors(resolve_priors_path(args.priors), model=args.model)
+    shown = feedback(args)
+    path = resolve_priors_path(args.priors)
+    with shown.phase("loading priors"):
+        priors = load_priors(path, model=args.model)
     outputs = chosen_outputs(args.output, priors.model)
-    out = Path(args.out) if args.out else Path("reports") / f"{priors.name}-tornado"
-    check_output_directory(out, args.force)
-    result = tornado(priors, low=args.low, high=args.high, outputs=outputs)
+    out = Path(args.out) if args.out else default_out(path, "-tornado")
+    provenance = Provenance.of("tornado", [path])
+    check_output_directory(out, args.force, provenance)
+    with shown.phase("tornado: compiling and evaluating"):
+        result = tornado(priors, low=args.low, high=args.high, outputs=outputs)
     result = {"priors": priors_record(priors),
               **result}
     units = {**{name: priors.unit(name) for name in priors},
              **{name: q.unit for name, q in priors.model.outputs.items()}}
-    with output_directory(out, args.force) as staging:
+    with shown.phase("figures and writing"), \
+            output_directory(out, args.force, provenance) as staging:
         for name, entry in result["outputs"].items():
             fig = tornado_figure(entry, name, units)
             fig.savefig(staging / f"{name}.png", dpi=120)
             fig.savefig(staging / f"{name}.svg")
         (staging / "tornado.json").write_text(json.dumps(result, indent=1) + "\n", "utf-8")
+    shown.close()
     if args.json:
         print(json.dumps(result, indent=1))
     else:
@@ -49,8 +64,10 @@ def add(commands) -> None:
     tornado.add_argument("--output", default="all", help="an output name, or all (default)")
     tornado.add_argument("--low", type=quantile, default=0.05, help="low quantile (default 0.05)")
     tornado.add_argument("--high", type=quantile, default=0.95, help="high quantile (default 0.95)")
-    tornado.add_argument("--out", help="output directory (default: reports/<priors name>-tornado)")
+    tornado.add_argument("--out", help="output directory (default: reports/<prior file's name "
+                         "without .toml>-tornado)")
     tornado.add_argument("--force", action="store_true",
                          help="replace an existing directory the tool did not write")
     tornado.add_argument("--json", action="store_true", help="print tornado.json to stdout")
+    add_quiet_option(tornado)
     tornado.set_defaults(func=cmd_tornado)

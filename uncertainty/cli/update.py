@@ -8,18 +8,18 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..report.blocks import Table, table_markdown
-from .options import add_priors_option, samples, seed
+from .options import add_priors_option, add_quiet_option, feedback, samples, seed
 
 
 def cmd_update(args) -> int:
     """Update priors with evidence; write the new prior file (never overwriting) and a report."""
     import tomllib
 
-    from ..files import check_output_directory
+    from ..files import Provenance, check_output_directory
     from ..inference.evidence import load_evidence, quantities_of
     from ..inference.refit import dumps_toml, new_prior_document
     from ..inference.update import update
-    from ..priors import load_priors, priors_from_document
+    from ..priors import load_priors, priors_from_document, resolve_priors_path
     from ..report.update_report import update_document, write_update_report
 
     out = Path(args.out)
@@ -29,11 +29,16 @@ def cmd_update(args) -> int:
         raise UserError(f"{out}: --out must name a new .toml prior file")
     if not out.parent.is_dir() and any(p.exists() and not p.is_dir() for p in out.parents):
         raise UserError(f"{out}: cannot write here (a file stands where a folder would be)")
+    path = resolve_priors_path(args.priors)
+    provenance = Provenance.of("update", [path])
     if args.report:
-        check_output_directory(Path(args.report))
-    priors = load_priors(args.priors, model=args.model)
-    evidence = [load_evidence(path, quantities_of(priors)) for path in args.evidence]
-    result = update(priors, evidence, method=args.method, seed=args.seed, samples=args.samples)
+        check_output_directory(Path(args.report), provenance=provenance)
+    shown = feedback(args)
+    with shown.phase("loading priors and evidence"):
+        priors = load_priors(path, model=args.model)
+        evidence = [load_evidence(file, quantities_of(priors)) for file in args.evidence]
+    result = update(priors, evidence, method=args.method, seed=args.seed, samples=args.samples,
+                    feedback=shown)
     for warning in result.warnings:
         print(f"sora-uq: WARNING: {warning}", file=sys.stderr)
     document = new_prior_document(result, name=out.stem, folder=out.parent)
@@ -42,9 +47,12 @@ def cmd_update(args) -> int:
     # the new file must load, from where it will be, before it exists
     priors_from_document(tomllib.loads(text), text.encode(), out, model=args.model)
     doc = update_document(result, out)
-    _publish(out, text, Path(args.report) if args.report else None,
-             lambda publish: write_update_report(result, doc, Path(args.report),
-                                                 before_publish=publish))
+    with shown.phase("figures and writing"):
+        _publish(out, text, Path(args.report) if args.report else None,
+                 lambda publish: write_update_report(result, doc, Path(args.report),
+                                                     before_publish=publish,
+                                                     provenance=provenance))
+    shown.close()
     if args.json:
         print(json.dumps(doc, indent=1))
     else:
@@ -110,4 +118,5 @@ def add(commands) -> None:
                         help="posterior draws per chain, 4 chains (default: 1000); importance "
                              "sampling draws 50x as many from the prior")
     update.add_argument("--json", action="store_true", help="print the update as JSON")
+    add_quiet_option(update)
     update.set_defaults(func=cmd_update)

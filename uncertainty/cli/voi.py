@@ -9,7 +9,7 @@ import math
 
 from ..errors import UserError
 from ..report.blocks import Table, table_markdown
-from .options import add_priors_option, samples, seed
+from .options import add_priors_option, add_quiet_option, feedback, samples, seed
 
 # The estimator's default (uncertainty.sensitivity.voi.DEFAULT_SAMPLES), stated here so that
 # --help needs no JAX; a test checks that the two agree.
@@ -38,7 +38,10 @@ def cmd_voi(args) -> int:
                         f"got {args.samples}")
     priors = load_priors(resolve_priors_path(args.priors), model=args.model)
     decision, origin = _decision(args, priors, Decision)
-    result = value_of_information(priors, decision, samples=args.samples, seed=args.seed)
+    shown = feedback(args)
+    with shown.phase(f"value of information: {args.samples:,} draws and regressions"):
+        result = value_of_information(priors, decision, samples=args.samples, seed=args.seed)
+    shown.close()
     if args.json:
         print(json.dumps(result, indent=1))
         return 0
@@ -146,4 +149,5 @@ def add(commands) -> None:
                           f"(default: {VOI_SAMPLES})")
     voi.add_argument("--seed", type=seed, default=0, help="random seed (default: 0)")
     voi.add_argument("--json", action="store_true", help="print JSON instead of text")
+    add_quiet_option(voi)
     voi.set_defaults(func=cmd_voi)

@@ -63,6 +63,7 @@ from ..errors import UserError
 from ..families import Family
 from ..model import Model, as_model
 from ..priors import PriorSet
+from ..progress import Feedback
 from ..sampling import as_key, seed_record, simulate
 from .conflict import conflicts
 from .evidence import EvidenceSet, Observation
@@ -401,7 +402,7 @@ def _check(priors: PriorSet, evidence: Sequence[EvidenceSet], model: Model) -> t
 
 def update(priors: PriorSet, evidence: Sequence[EvidenceSet], *, method: str = "nuts",
            seed: int = 0, samples: int = 1000, chains: int = 4, warmup: int | None = None,
-           model: Model | Callable | None = None) -> UpdateResult:
+           model: Model | Callable | None = None, feedback=None) -> UpdateResult:
     """Posterior of every assumption and output given the evidence.
 
     Parameters
@@ -419,6 +420,10 @@ def update(priors: PriorSet, evidence: Sequence[EvidenceSet], *, method: str = "
         The base key or its seed; the same seed gives the same numbers.
     model : Model or callable, optional
         The one-draw model, the same ``simulate`` uses; by default the priors' own.
+    feedback : uncertainty.progress.Feedback, optional
+        Shows and times each phase. With it, NUTS steps in Python (NumPyro's progress bar, on
+        the terminal when shown): slower to dispatch, but Ctrl-C stops it within a step, where
+        the fused loop used without it answers only once sampling ends.
 
     Returns
     -------
@@ -436,12 +441,18 @@ def update(priors: PriorSet, evidence: Sequence[EvidenceSet], *, method: str = "
     # Three keys, the first unused since the prior draws took the seed itself: splitting in
     # two would change every published posterior of a seed.
     _, key_fit, key_discrete = jax.random.split(as_key(seed), 3)
+    feedback = feedback or Feedback(show=False)
     if method == "nuts":
-        continuous, diagnostics = _run_nuts(spec, key_fit, samples, chains, warmup or samples)
+        with feedback.outside("NUTS warm-up and sampling"):
+            continuous, diagnostics = _run_nuts(spec, key_fit, samples, chains, warmup or samples,
+                                                progress_bar=feedback.stepwise)
     else:
-        continuous, diagnostics = _run_importance(priors, spec, key_fit, samples * chains, seed)
-    draws, discrete_posterior = _complete(spec, continuous, key_discrete)
-    prior_tree = simulate(priors, n=PRIOR_DRAWS, seed=seed, model=model)
+        with feedback.phase("importance sampling"):
+            continuous, diagnostics = _run_importance(priors, spec, key_fit, samples * chains,
+                                                      seed)
+    with feedback.phase("posterior draws of every output, and prior draws"):
+        draws, discrete_posterior = _complete(spec, continuous, key_discrete)
+        prior_tree = simulate(priors, n=PRIOR_DRAWS, seed=seed, model=model)
     tree = _datatree(priors, spec, draws, prior_tree)
     seconds = time.perf_counter() - started
     tree["posterior"].attrs.update({"method": method, "seed": seed_record(seed),
@@ -462,14 +473,15 @@ def update(priors: PriorSet, evidence: Sequence[EvidenceSet], *, method: str = "
     return result
 
 
-def _run_nuts(spec: _Spec, key, samples: int, chains: int, warmup: int) -> tuple[dict, dict]:
+def _run_nuts(spec: _Spec, key, samples: int, chains: int, warmup: int,
+              progress_bar: bool = False) -> tuple[dict, dict]:
     if not spec.continuous:  # only discrete assumptions: the enumerated posterior is exact
         return {}, {"divergences": 0, "pareto_k": None}
     # Vectorised chains: one process, no change to the host device count (global config).
     kernel = NUTS(_numpyro_model, target_accept_prob=0.9,
                   init_strategy=init_to_median(num_samples=31))
     mcmc = MCMC(kernel, num_warmup=warmup, num_samples=samples, num_chains=chains,
-                chain_method="vectorized", progress_bar=False)
+                chain_method="vectorized", progress_bar=progress_bar)
     try:
         mcmc.run(key, spec, extra_fields=("diverging",))
     except ValueError as err:  # NumPyro's argument check: a NaN or infinite observed quantity

@@ -1,29 +1,33 @@
 """Scenario comparison: the headline outputs under several prior files, side by side.
 
-:func:`run_compare` loads each prior file, simulates it with the same seed and sample count,
-summarises it, and writes ``compare.html``, ``compare.md``, ``compare.json`` and
-``figures/forest_<output>.svg`` into one output directory, atomically. :func:`comparison_document`
-and :func:`comparison_sections` are pure.
+:func:`run_compare` streams each prior file exactly as ``sora-uq report`` does (same seed, and
+either the same fixed number of draws or drawn until the same Monte Carlo error, ``rtol``), so a
+prior set shows the same numbers in both; it summarises each and writes ``compare.html``,
+``compare.md``, ``compare.json``, ``figures/forest_<output>.svg`` and ``timings.json`` into one
+output directory, atomically. :func:`comparison_document` and :func:`comparison_sections` are
+pure.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..defaults import DEFAULT_RTOL, MAX_SAMPLES
 from ..errors import UserError
-from ..files import check_output_directory, output_directory
+from ..files import Provenance, check_output_directory, output_directory
 from ..priors import PriorSet, load_priors, resolve_priors_path
-from ..sampling import simulate
+from ..progress import Feedback
+from ..streaming import StreamResult, stream
 from ..summary import format_value, percentile_words, summarize
-from .blocks import Image, Section, Table, Text, to_markdown
+from .blocks import Image, Section, Table, Text, table_markdown, to_markdown
 from .figures import forest_figure
 from .html import to_html
-from .writer import write_figures
+from .writer import write_figures, write_timings
 
-__all__ = ["comparison_document", "comparison_figures", "comparison_sections", "run_compare"]
+__all__ = ["comparison_document", "comparison_figures", "comparison_sections",
+           "comparison_tables", "run_compare"]
 
 
 def _scenario_names(prior_sets: Sequence[PriorSet]) -> list[str]:
@@ -33,20 +37,26 @@ def _scenario_names(prior_sets: Sequence[PriorSet]) -> list[str]:
             for p in prior_sets]
 
 
-def comparison_document(prior_sets: Sequence[PriorSet], stats: Sequence[dict], seed: int,
-                        samples: int, wall_seconds: Sequence[float],
-                        model_spec: str | None = None) -> dict:
-    """Everything in ``compare.json``: per scenario, the priors' facts and headline statistics."""
+def comparison_document(prior_sets: Sequence[PriorSet], runs: Sequence[StreamResult],
+                        seed: int, samples: int | None, rtol: float | None = DEFAULT_RTOL,
+                        sampler: str = "mc", model_spec: str | None = None) -> dict:
+    """Everything in ``compare.json``: per scenario, the priors' facts, the draws it took, the
+    Monte Carlo error reached and its headline statistics. Nothing in it differs between two
+    runs of the same command (timings go to ``timings.json``)."""
     model = prior_sets[0].model
+    headline = tuple(model.headline)
     scenarios = [{"name": name, "path": p.path, "sha256": p.sha256, "description": p.description,
-                  "wall_seconds": round(seconds, 2),
-                  "outputs": {out: s[out] for out in model.headline}}
-                 for name, p, s, seconds in zip(_scenario_names(prior_sets), prior_sets, stats,
-                                                wall_seconds, strict=True)]
+                  "samples": run.n,
+                  "max_relative_mcse": round(float(run.relative_mcse(headline)), 6),
+                  "outputs": summarize(run, headline)}
+                 for name, p, run in zip(_scenario_names(prior_sets), prior_sets, runs,
+                                         strict=True)]
+    size = ["--samples", str(samples)] if samples else ["--rtol", str(rtol)]
     command = ["sora-uq", "compare", *[a for p in prior_sets for a in ("--priors", str(p.path))],
-               "--samples", str(samples), "--seed", str(seed)]
+               *size, "--seed", str(seed)] + (["--sampler", sampler] if sampler != "mc" else [])
     command += ["--model", model_spec] if model_spec else []
-    return {"headline": list(model.headline), "seed": seed, "samples": samples,
+    return {"headline": list(headline), "seed": seed, "samples": samples,
+            "rtol": None if samples else rtol, "sampler": sampler,
             "command": command, "scenarios": scenarios, "model": model.describe()}
 
 
@@ -84,6 +94,36 @@ def _where(stats: dict) -> str:
     return percentile_words(stats["article_percentile"])
 
 
+def _output_table(doc: dict, out: str) -> Table:
+    """One headline output under each prior set: median, intervals, where the marks sit."""
+    whose = doc.get("model", {}).get("marks_label", "the article")
+    marks = _article(doc["scenarios"][0]["outputs"][out])
+    article = " to ".join(format_value(v) for v in marks)
+    rows = [[s["name"], format_value(s["outputs"][out]["median"]),
+             _interval(s["outputs"][out]["eti_50"]), _interval(s["outputs"][out]["eti_90"])]
+            + ([_where(s["outputs"][out])] if marks else []) for s in doc["scenarios"]]
+    return Table(["priors", "median", "50% interval", "90% interval"]
+                 + ([f"{whose.removeprefix('the ')}'s {article} sits at"] if marks else []), rows)
+
+
+def comparison_tables(doc: dict) -> str:
+    """The comparison as Markdown tables, one per headline output (what the command prints)."""
+    parts = []
+    for out in doc["headline"]:
+        label, unit = _label_unit(doc, out)
+        parts.append(f"{label} ({unit})\n\n" + table_markdown(_output_table(doc, out)))
+    return "\n\n".join(parts)
+
+
+def _draws_words(doc: dict) -> str:
+    """How many draws each set took, and why."""
+    if doc.get("samples"):
+        return f"Each set: {doc['samples']:,} draws, seed {doc['seed']}."
+    return (f"Each set drawn until the Monte Carlo standard error of every headline 5%, 50% and "
+            f"95% quantile was within {100 * doc['rtol']:.2f}% (as `sora-uq report` does), "
+            f"seed {doc['seed']}.")
+
+
 def comparison_sections(doc: dict) -> list[Section]:
     """One section per headline output (forest plot and table), then the scenarios' facts."""
     sections = []
@@ -92,23 +132,19 @@ def comparison_sections(doc: dict) -> list[Section]:
         label, unit = _label_unit(doc, out)
         marks = _article(doc["scenarios"][0]["outputs"][out])
         article = " to ".join(format_value(v) for v in marks)
-        rows = [[s["name"], format_value(s["outputs"][out]["median"]),
-                 _interval(s["outputs"][out]["eti_50"]), _interval(s["outputs"][out]["eti_90"])]
-                + ([_where(s["outputs"][out])] if marks else []) for s in doc["scenarios"]]
         caption = "Median (circle), 50% (thick) and 90% (thin) intervals per prior set" + (
             f"; dashed: {whose}'s {article} {unit}." if marks else ".")
         sections.append(Section(out, f"{i}. {label} ({unit})", [
             Image(f"forest_{out}", f"Forest plot of {label} under each prior set", caption),
-            Table(["priors", "median", "50% interval", "90% interval"]
-                  + ([f"{whose.removeprefix('the ')}'s {article} sits at"] if marks else []),
-                  rows),
+            _output_table(doc, out),
         ]))
     facts = [[f"`{s['name']}`", s["description"], f"`{s['path']}`", f"`{s['sha256'][:16]}…`",
-              f"{s['wall_seconds']} s"] for s in doc["scenarios"]]
+              f"{s['samples']:,}", f"{100 * s['max_relative_mcse']:.2f}%"]
+             for s in doc["scenarios"]]
     sections.append(Section("scenarios", f"{len(sections) + 1}. The prior sets", [
-        Table(["priors", "description", "file", "sha256 (start)", "wall time"], facts),
-        Text(f"Each set: {doc['samples']:,} draws, seed {doc['seed']}. Repeat with "
-             f"`{' '.join(doc['command'])}`."),
+        Table(["priors", "description", "file", "sha256 (start)", "draws",
+               "largest relative MCSE"], facts),
+        Text(f"{_draws_words(doc)} Repeat with `{' '.join(doc['command'])}`."),
     ]))
     return sections
 
@@ -128,30 +164,41 @@ def _common_headline(prior_sets: Sequence[PriorSet]) -> None:
                             f"output '{missing[0]}' (a headline output of {first.path})")
 
 
-def run_compare(priors_paths: Sequence[str], out: Path, samples: int, seed: int,
-                force: bool = False, model: str | None = None) -> dict:
-    """Simulate each prior file and write the comparison directory; return ``compare.json``.
+def run_compare(priors_paths: Sequence[str], out: Path, samples: int | None, seed: int,
+                force: bool = False, model: str | None = None, rtol: float = DEFAULT_RTOL,
+                sampler: str = "mc", max_samples: int = MAX_SAMPLES,
+                feedback: Feedback | None = None) -> dict:
+    """Stream each prior file as ``sora-uq report`` does and write the comparison directory;
+    return ``compare.json``.
 
-    ``model`` (``FILE.py:NAME``) replaces every prior file's own model."""
+    ``samples`` draws per set, or (``None``) until the headline quantiles' relative Monte Carlo
+    error is at most ``rtol``, at most ``max_samples``. ``model`` (``FILE.py:NAME``) replaces
+    every prior file's own model. ``feedback`` shows and times each phase."""
+    feedback = feedback or Feedback(show=False)
     if len(priors_paths) < 2:
         raise UserError(f"compare: needs at least two --priors, got {len(priors_paths)}")
-    prior_sets = [load_priors(resolve_priors_path(p), model=model) for p in priors_paths]
+    with feedback.phase("loading priors"):
+        paths = [resolve_priors_path(p) for p in priors_paths]
+        prior_sets = [load_priors(path, model=model) for path in paths]
     _common_headline(prior_sets)
-    check_output_directory(out, force)  # refuse before the work, not after
-    stats, seconds = [], []
-    headline = prior_sets[0].model.headline
+    provenance = Provenance.of("compare", paths)
+    check_output_directory(out, force, provenance)  # refuse before the work, not after
+    runs = []
     for priors in prior_sets:
-        started = time.perf_counter()
-        stats.append(summarize(simulate(priors, n=samples, seed=seed), headline))
-        seconds.append(time.perf_counter() - started)
-    doc = comparison_document(prior_sets, stats, seed, samples, seconds, model)
-    figures = comparison_figures(doc)
+        with feedback.draws(samples, rtol if samples is None else None) as progress:
+            runs.append(stream(priors, seed=seed, n=samples, rtol=rtol, max_n=max_samples,
+                               sampler=sampler, progress=progress))
+    doc = comparison_document(prior_sets, runs, seed, samples, rtol, sampler, model)
+    with feedback.phase("figures"):
+        figures = comparison_figures(doc)
     sections = comparison_sections(doc)
     intro = [Text(f"The headline outputs under {len(prior_sets)} prior sets, each propagated "
-                  f"with {samples:,} Monte Carlo draws (seed {seed}). Intervals are equal-tailed.")]
-    with output_directory(out, force) as staging:
+                  f"by {'quasi-' if sampler == 'qmc' else ''}Monte Carlo with seed {seed}. "
+                  "Intervals are equal-tailed.")]
+    with feedback.phase("writing"), output_directory(out, force, provenance) as staging:
         svgs = write_figures(staging, figures)
         (staging / "compare.json").write_text(json.dumps(doc, indent=1) + "\n", "utf-8")
         (staging / "compare.md").write_text(to_markdown(_title(doc), sections, intro), "utf-8")
         (staging / "compare.html").write_text(to_html(_title(doc), sections, svgs, intro), "utf-8")
+        write_timings(staging, feedback)
     return doc

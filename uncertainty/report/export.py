@@ -6,8 +6,9 @@
 ``summary.json`` (an interval's two ends as ``<name>_low`` and ``<name>_high``).
 
 CSV needs nothing beyond NumPy; Parquet needs ``pyarrow`` (``pip install 'sora-uq[parquet]'``),
-checked before any work by :func:`check_exports`. Values are float32 numbers held as float64,
-written with 9 significant digits: exactly the engine's values.
+checked before any work by :func:`check_exports`. The engine computes in float32; CSV writes 9
+significant digits, which read back as float32 give its values bit for bit (Parquet keeps the
+float64 copies of them that ``draws.nc`` holds).
 
 Example
 -------

@@ -353,10 +353,10 @@ def run_facts(doc: dict, figures: Collection[str]) -> Section:
             f"priors file: `{doc['priors']['path']}`",
             f"priors sha256: `{doc['priors']['sha256']}`",
             f"seed {doc['seed']}; {doc['samples']:,} draws ({run['sampler']})",
-            f"device: {run['device']}; wall time {run['wall_seconds']} s",
+            f"device: {run['device']} (timings: `timings.json`, beside this report)",
             f"largest relative Monte Carlo standard error of a headline 5%, 50% or 95% "
             f"quantile: {mcse_words}",
-            *_stream_facts(run),
+            *_stream_facts(run, doc["samples"]),
             "versions: " + ", ".join(f"{k} {v}" for k, v in run["versions"].items()),
             f"repeat with: `{' '.join(doc['command'])}`",
         ]),
@@ -364,7 +364,7 @@ def run_facts(doc: dict, figures: Collection[str]) -> Section:
     ])
 
 
-def _stream_facts(run: dict) -> list[str]:
+def _stream_facts(run: dict, doc_samples: int) -> list[str]:
     """How the draws were summarised (streamed runs; absent from older summary files)."""
     if "quantile_method" not in run:
         return []
@@ -372,8 +372,18 @@ def _stream_facts(run: dict) -> list[str]:
                        for c in run["checks"])
     return [f"{run['devices']} device(s), {run['processes']} process(es); error checked at "
             f"{checks}",
-            f"quantiles: {run['quantile_method']}; figures and draws.nc keep the first "
-            f"{run['kept_draws']:,} draws"]
+            f"quantiles: {run['quantile_method']}",
+            _kept_words(run, doc_samples)]
+
+
+def _kept_words(run: dict, drawn: int) -> str:
+    """How many of the run's draws the figures, draws.nc and any export keep."""
+    files = ["draws.nc", *(f"draws.{fmt}" for fmt in run.get("exports", []))]
+    kept = run["kept_draws"]
+    share = (f"the first {kept:,} of the {drawn:,} draws" if kept < drawn
+             else f"all {drawn:,} draws")
+    return (f"the figures and {', '.join(files)} keep {share}; every summary above uses all "
+            f"{drawn:,}")
 
 
 def all_outputs(doc: dict, figures: Collection[str]) -> Section:

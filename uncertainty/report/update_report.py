@@ -180,12 +180,14 @@ def render_markdown(result, doc: dict, figure: str | None, moved: list[str]) -> 
 
 
 def write_update_report(result, doc: dict, out: Path, force: bool = False,
-                        before_publish=None) -> None:
+                        before_publish=None, provenance=None) -> None:
     """Write report.md, report.html, update.json, posterior.nc and a prior-vs-posterior figure
     (``figures/prior_vs_posterior.svg``) to ``out``.
 
     ``before_publish``, if given, is called once everything is written but before ``out``
-    appears (the new prior file, for ``update``): if it raises, ``out`` is left as it was."""
+    appears (the new prior file, for ``update``): if it raises, ``out`` is left as it was.
+    ``provenance`` (:class:`uncertainty.files.Provenance`) is checked against and recorded in
+    the directory's manifest."""
     priors = result.priors
     inputs = [n for n in priors.uncertain if n in doc["posterior"]]
     moved = moved_most(result.tree, inputs, FIGURE_COUNT)
@@ -195,7 +197,7 @@ def write_update_report(result, doc: dict, out: Path, force: bool = False,
         else {}
     figure = next(iter(figures), None)
     sections = update_sections(result, doc, figure, moved)
-    with output_directory(Path(out), force=force) as staging:
+    with output_directory(Path(out), force=force, provenance=provenance) as staging:
         svgs = write_figures(staging, figures)
         (staging / "report.md").write_text(
             to_markdown(_title(result), sections, _intro(result, doc)), "utf-8")

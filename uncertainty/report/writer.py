@@ -1,9 +1,13 @@
 """The one place that writes an interval report to disk.
 
 ``report.html`` (self-contained), ``report.md`` (the same content), ``summary.json``,
-``figures/*.svg`` and ``draws.nc``. :func:`run_report` goes file -> priors -> draws -> summaries
--> figures -> report; :func:`summary_document`, :func:`render_markdown` and :func:`render_html` are
-pure, so a notebook can call them with plain data. What the report says, section by section, is
+``figures/*.svg``, ``draws.nc``, optionally the draws and the summary table as CSV or Parquet
+(:mod:`uncertainty.report.export`), and ``timings.json``: the one file that differs between two
+runs of the same command, kept apart so the others repeat byte for byte.
+
+:func:`run_report` goes file -> priors -> draws -> summaries -> figures -> report;
+:func:`summary_document`, :func:`render_markdown` and :func:`render_html` are pure, so a notebook
+can call them with plain data. What the report says, section by section, is
 in :mod:`uncertainty.report.sections`.
 """
 
@@ -11,7 +15,6 @@ from __future__ import annotations
 
 import json
 import platform
-import time
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
@@ -21,9 +24,10 @@ from matplotlib.figure import Figure
 
 from .. import __version__
 from ..defaults import MIN_ERROR_SAMPLES
-from ..files import check_output_directory, output_directory
+from ..files import Provenance, check_output_directory, output_directory
 from ..model import Model
 from ..priors import PriorSet, load_priors
+from ..progress import Feedback
 from ..sampling import CHUNK_SIZE, seed_record, to_datatree
 from ..sensitivity import (
     pin_down_by_value,
@@ -38,6 +42,7 @@ from ..sensitivity.ranking import shapley_as_indices
 from ..streaming import BINS, DEFAULT_RTOL, MAX_SAMPLES, StreamResult, stream
 from ..summary import format_value, headline_mcse, summarize
 from .blocks import FIGURES_DIR, Section, table_markdown, to_markdown
+from .export import write_exports
 from .figures import distribution_figure, prior_sketch, to_svg
 from .html import to_html
 from .plots import evppi_figure, shapley_figure, tornado_figure
@@ -53,6 +58,7 @@ from .sections import (
 # their ~3 s of CPU; at 2^13 the headline indices' 95% intervals are about +-0.01 wide
 # (`sora-uq sobol --n` goes further).
 REPORT_SOBOL_N = 2**13
+TIMINGS = "timings.json"
 
 __all__ = [
     "headline_table",
@@ -64,6 +70,7 @@ __all__ = [
     "run_report",
     "summary_document",
     "write_figures",
+    "write_timings",
 ]
 
 def _versions() -> dict:
@@ -102,12 +109,16 @@ def _model_facts(priors: PriorSet, model: Model) -> dict:
             "structure_lines": model.structure_lines(priors.structure, priors)}
 
 
-def summary_document(priors: PriorSet, result: StreamResult, wall_seconds: float,
-                     command: list[str], sensitivity: bool = True) -> dict:
-    """Everything in ``summary.json``: enough on its own to repeat the run.
+def summary_document(priors: PriorSet, result: StreamResult, command: list[str],
+                     sensitivity: bool = True, feedback: Feedback | None = None,
+                     exports: Collection[str] = ()) -> dict:
+    """Everything in ``summary.json``: enough on its own to repeat the run, and nothing that
+    differs between two runs of it (no timings).
 
     ``result`` is the streamed run (:func:`uncertainty.streaming.stream`); ``command`` repeats it.
-    ``sensitivity=False`` skips the tornado and Sobol indices (the report says so)."""
+    ``sensitivity=False`` skips the tornado and Sobol indices (the report says so). ``exports``
+    names the formats the draws are also written in (see :mod:`uncertainty.report.export`)."""
+    feedback = feedback or Feedback(show=False)
     model = result.model
     stats = summarize(result)
     error = float(result.relative_mcse(model.headline))
@@ -123,13 +134,13 @@ def summary_document(priors: PriorSet, result: StreamResult, wall_seconds: float
         "headline_max_relative_mcse": error,
         "assumptions": _assumption_rows(priors),
         **model.report_extras(),
-        **(_sensitivity(priors, result) if sensitivity else {}),
-        "run": _run_facts(result, error, wall_seconds),
+        **(_sensitivity(priors, result, feedback) if sensitivity else {}),
+        "run": _run_facts(result, error, exports),
         "model": _model_facts(priors, model),
     }
 
 
-def _run_facts(result: StreamResult, error: float, wall_seconds: float) -> dict:
+def _run_facts(result: StreamResult, error: float, exports: Collection[str] = ()) -> dict:
     # Too few draws to estimate an error cannot be "converged", whatever the estimate says.
     converged = result.n >= MIN_ERROR_SAMPLES and (result.rtol is None or error <= result.rtol)
     sampler = ("quasi-Monte Carlo: scrambled Sobol points (scipy.stats.qmc) through each prior's "
@@ -145,11 +156,11 @@ def _run_facts(result: StreamResult, error: float, wall_seconds: float) -> dict:
         "quantile_method": (f"log-space histograms of {BINS} bins per output, interpolated; "
                             "each quantile within its stated bound of the exact one"),
         "kept_draws": len(next(iter(result.kept.values()))),
-        "wall_seconds": round(wall_seconds, 2), "versions": _versions(),
+        "exports": sorted(exports), "versions": _versions(),
     }
 
 
-def _sensitivity(priors: PriorSet, result: StreamResult) -> dict:
+def _sensitivity(priors: PriorSet, result: StreamResult, feedback: Feedback) -> dict:
     """Tornado swings and global indices of the headline outputs, whether they name the same
     top driver, and what to pin down next. Independent priors: Sobol indices. Correlated priors:
     Shapley effects and full first-order indices (Sobol indices would assume independence).
@@ -157,21 +168,25 @@ def _sensitivity(priors: PriorSet, result: StreamResult) -> dict:
     run's first chunk, else of the output itself."""
     model, grid = result.model, result.grid
     headline = model.headline
-    swings = tornado(priors, outputs=headline, model=model)
+    with feedback.phase("sensitivity: tornado"):
+        swings = tornado(priors, outputs=headline, model=model)
     positive = all(grid.log[grid.names.index(name)] for name in headline)
     scale = "log" if positive else "linear"
     if priors.correlations:
-        shapley = shapley_effects(priors, model=model, outputs=headline, scale=scale,
-                                  seed=result.seed)
+        with feedback.phase("sensitivity: Shapley effects"):
+            shapley = shapley_effects(priors, model=model, outputs=headline, scale=scale,
+                                      seed=result.seed)
         global_doc, indices = {"shapley": shapley}, shapley_as_indices(shapley)
     else:
-        indices = sobol_document(priors, n_base=REPORT_SOBOL_N, seed=result.seed,
-                                 outputs=headline, model=model, scale=scale)
+        with feedback.phase("sensitivity: Sobol indices"):
+            indices = sobol_document(priors, n_base=REPORT_SOBOL_N, seed=result.seed,
+                                     outputs=headline, model=model, scale=scale)
         global_doc = {"sobol": indices}
     pin_down = {name: pin_down_next(indices, name, model.label(name)) for name in headline}
     value = {}
     if priors.decision is not None:  # for the decision's output, rank by money, not variance
-        voi = value_of_information(priors, priors.decision, model=model, seed=result.seed)
+        with feedback.phase("sensitivity: value of information"):
+            voi = value_of_information(priors, priors.decision, model=model, seed=result.seed)
         value = {"voi": voi}
         pin_down[voi["output"]] = pin_down_by_value(voi, format_value,
                                                     model.unit(voi["output"]))
@@ -251,37 +266,53 @@ def repeat_command(priors: PriorSet, seed: int, samples: int | None, rtol: float
 
 def run_report(priors_path: str, out: Path, samples: int | None, seed: int, force: bool = False,
                gpu: str | None = None, rtol: float | None = DEFAULT_RTOL, sampler: str = "mc",
-               max_samples: int = MAX_SAMPLES, progress=None, write: bool = True,
-               model: str | Model | None = None, sensitivity: bool = True) -> dict:
+               max_samples: int = MAX_SAMPLES, feedback: Feedback | None = None,
+               write: bool = True, model: str | Model | None = None, sensitivity: bool = True,
+               exports: Collection[str] = ()) -> dict:
     """Load priors, draw (a fixed ``samples``, or until the headline quantiles' relative MCSE is
     at most ``rtol``), summarise and write the report directory; return the summary.
 
     ``model`` (a :class:`Model` or ``FILE.py:NAME``) replaces the prior file's model. ``gpu``
     (``NAME`` or ``NAME:fp8``) replaces the file's GPU by a catalogue entry (Sora model).
-    ``sensitivity=False`` skips the tornado and Sobol step. ``progress`` is called as draws
-    accumulate (see :func:`uncertainty.streaming.stream`); with ``write=False`` (the other
-    processes of a multi-host run) nothing is written."""
-    started = time.perf_counter()
-    priors = load_priors(priors_path, model=model, gpu=gpu)
+    ``sensitivity=False`` skips the tornado and Sobol step. ``exports`` (``"csv"``,
+    ``"parquet"``) also writes the kept draws and the summary table in those formats.
+    ``feedback`` shows and times each phase (:mod:`uncertainty.progress`; its timings go to
+    ``timings.json``); with ``write=False`` (the other processes of a multi-host run) nothing is
+    written."""
+    feedback = feedback or Feedback(show=False)
+    with feedback.phase("loading priors"):
+        priors = load_priors(priors_path, model=model, gpu=gpu)
+    provenance = Provenance.of("report", [priors.path or priors_path])
     if write:
-        check_output_directory(out, force)  # refuse before the work, not after
-    try:
+        check_output_directory(out, force, provenance)  # refuse before the work, not after
+    with feedback.draws(samples, rtol if samples is None else None) as progress:
         result = stream(priors, seed=seed, n=samples, rtol=rtol, max_n=max_samples,
                         sampler=sampler, progress=progress)
-    finally:
-        getattr(progress, "close", lambda: None)()
     tree = to_datatree(result.kept, priors, result.model, seed=seed, seconds=result.seconds,
                        total=result.n, sampler=result.sampler)
+    tree["prior"].attrs.pop("wall_seconds", None)  # timings.json has it: draws.nc repeats
     command = repeat_command(priors, seed, samples, rtol, sampler, gpu,
                              model if isinstance(model, str) else None, sensitivity)
-    doc = summary_document(priors, result, time.perf_counter() - started, command, sensitivity)
+    doc = summary_document(priors, result, command, sensitivity, feedback, exports)
     if not write:
         return doc
-    figures = report_figures(doc, tree)
-    with output_directory(out, force) as staging:
+    with feedback.phase("figures"):
+        figures = report_figures(doc, tree)
+    with feedback.phase("writing"), output_directory(out, force, provenance) as staging:
         svgs = write_figures(staging, figures)
         (staging / "summary.json").write_text(json.dumps(doc, indent=1) + "\n", "utf-8")
         (staging / "report.md").write_text(render_markdown(doc, priors.description, svgs), "utf-8")
         (staging / "report.html").write_text(render_html(doc, priors.description, svgs), "utf-8")
         tree.to_netcdf(staging / "draws.nc", engine="h5netcdf")
+        write_exports(staging, exports, result.kept, doc)
+        write_timings(staging, feedback, result)
     return doc
+
+
+def write_timings(staging: Path, feedback: Feedback, result: StreamResult | None = None) -> None:
+    """``timings.json``: wall and CPU seconds, per phase, and the draw rate. It differs on every
+    run, so it is kept out of the report's other files (and out of version control)."""
+    timings = feedback.timings
+    if result is not None:  # the whole streamed run, compilation included
+        timings.update(draws=result.n, stream_seconds=round(result.seconds, 3))
+    (staging / TIMINGS).write_text(json.dumps(timings, indent=1) + "\n", "utf-8")
