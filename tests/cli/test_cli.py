@@ -219,6 +219,7 @@ def test_starting_the_cli_does_not_start_jax_and_every_public_name_resolves():
     # --help and --version must answer at once, and a Ctrl-C while JAX loads must reach the
     # CLI's handler: so the package imports its names on first use.
     code = ("import sys, uncertainty.cli, uncertainty\n"
+            "uncertainty.cli.build_parser()\n"
             "assert 'jax' not in sys.modules, 'the CLI started JAX'\n"
             "import uncertainty.sampling, uncertainty.streaming\n"
             "from uncertainty import simulate\n"

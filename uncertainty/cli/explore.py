@@ -7,6 +7,7 @@ import socket
 import sys
 from pathlib import Path
 
+from ..defaults import DEFAULT_EXPLORE_SAMPLES
 from ..errors import UserError
 from .options import add_priors_option, samples, seed
 
@@ -92,8 +93,6 @@ def port(text: str) -> int:
 
 
 def add(commands) -> None:
-    from ..explore.session import DEFAULT_EXPLORE_SAMPLES
-
     explore = commands.add_parser(
         "explore", help="a live page: move an assumption, watch the intervals move",
         description="Serve a page where every assumption of a prior file is a slider: the "

@@ -38,14 +38,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..defaults import DEFAULT_EXPLORE_SAMPLES
 from ..errors import PriorError, UserError
 from ..priors import PriorSet, priors_from_document, read_toml, resolve_priors_path
 
 __all__ = ["DEFAULT_EXPLORE_SAMPLES", "Explorer", "editable_spec"]
 
-# One chunk of draws: one compiled program, about 0.1-0.2 s on two CPU cores for the Sora
-# model, with a relative Monte Carlo error of a few per cent on the 90% interval's ends.
-DEFAULT_EXPLORE_SAMPLES = 1 << 17
 HISTOGRAM_BINS = 60
 TORNADO_BARS = 8  # per output: the page shows the drivers, not every assumption
 _CACHED_ANSWERS = 64
