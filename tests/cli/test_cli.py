@@ -15,7 +15,7 @@ def report_dir(tmp_path_factory):
     result = run_cli("report", "--priors", str(ARTICLE), "--samples", "20000", "--seed", "7",
                      "--out", str(out), subprocess_=True)
     assert result.returncode == 0, result.stderr
-    assert "training GPU-months" in result.stdout
+    assert "training H100-months" in result.stdout
     return out
 
 

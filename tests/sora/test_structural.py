@@ -221,6 +221,26 @@ def test_report_names_the_gpu_and_shows_costs(tmp_path):
     assert doc["assumptions"]["gpu_peak_flops"]["median"] == pytest.approx(2250e12, rel=1e-6)
     report = (out / "report.md").read_text()
     assert "NVIDIA B200" in report and "`training_cost_usd` | USD" in report
+    # The headline counts B200s, and the article's H100 figures are restated for them.
+    assert "training B200-months (B200-months)" in report and "H100-months" not in report.split(
+        "## 2.")[0]
+    assert "article in B200 terms" in report and "by the ratio of dense peaks" in report
+    assert doc["outputs"]["fleet_gpus"]["article_value"] == pytest.approx(720e3 * 989.4 / 2250)
+
+
+def test_gpu_names_the_unit_of_every_gpu_count_and_converts_the_articles_h100s():
+    h100, b200 = load_priors(ARTICLE).model, load_priors(ARTICLE, gpu="B200").model
+    assert (h100.outputs["training_gpu_months"].unit, h100.marks_label) == ("H100-months",
+                                                                          "the article")
+    assert h100.marks["training_gpu_months"] == (4211.0, 10528.0)
+    assert b200.outputs["training_gpu_months"].unit == "B200-months"
+    assert b200.outputs["fleet_gpus"].unit == "B200s"
+    assert b200.outputs["video_minutes_per_gpu_hour"].unit == "min/B200-hour"
+    assert b200.marks_label == "the article in B200 terms"
+    assert b200.marks["training_gpu_months"] == pytest.approx((4211.0 * 989.4 / 2250,
+                                                               10528.0 * 989.4 / 2250))
+    assert b200.marks["breakeven_video_minutes"] == h100.marks["breakeven_video_minutes"]
+    assert load_priors(ARTICLE, gpu="H100:fp8").model.marks_label == "the article in H100 FP8 terms"
 
 
 def test_article_priors_call_for_the_article_model(article_priors):

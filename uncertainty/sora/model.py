@@ -39,6 +39,7 @@ Example
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import cache, partial
 
 import jax.numpy as jnp
@@ -312,22 +313,53 @@ def article_marks() -> dict[str, tuple[float, ...]]:
             for name, keys in data["outputs"].items()}
 
 
+# Outputs that count GPUs: their unit names the GPU, and the article's H100 figures for them
+# are restated for another GPU by the ratio of dense peaks (the same work at the same
+# utilization); the breakeven and every FLOP count do not depend on the GPU.
+GPU_COUNTS = {"training_gpu_months": ("{gpu}-months", "training {gpu}-months"),
+              "video_minutes_per_gpu_hour": ("min/{gpu}-hour", "video minutes per {gpu}-hour"),
+              "fleet_gpus": ("{gpu}s", "peak serving fleet")}
+ARTICLE_GPU = "H100"
+
+
 def model_for(attention: str = "linear", platforms: tuple[str, ...] = DEFAULT_PLATFORMS,
-              priced: bool = False, width: bool = False) -> SoraModel:
+              priced: bool = False, width: bool = False, gpu=None) -> SoraModel:
     """The Sora model specialised by closure: one object per variant, however it is asked for,
     so each variant compiles once. ``width``: a ``model_width`` prior is given (quadratic
-    attention only).
+    attention only). ``gpu``: the catalogue :class:`~uncertainty.sora.hardware.Accelerator`
+    the file names (``[meta] gpu``, ``--gpu``, or a ``gpu_peak_flops`` equal to its peak): the
+    GPU-count outputs are in its unit (``B200-months``), and the article's H100 figures for them
+    are converted to it by the ratio of dense peaks, saying so in the marks' label.
 
     >>> model_for() is model_for("linear", ["tiktok", "youtube"], priced=False)
     True
     >>> model_for().headline
     ('training_gpu_months', 'breakeven_video_minutes', 'fleet_gpus')
     """
-    return _variant(attention, tuple(platforms), bool(priced), bool(width))
+    gpu_key = (gpu.name, float(gpu.peak_flops), gpu.precision) if gpu is not None else None
+    return _variant(attention, tuple(platforms), bool(priced), bool(width), gpu_key)
+
+
+def _gpu_counts(outputs: dict, marks: dict, gpu: tuple[str, float, str] | None) -> tuple:
+    """Outputs, marks and the marks' label for the GPU counted (see :func:`model_for`)."""
+    if gpu is None:
+        return outputs, marks, "the article"
+    name, peak, precision = gpu
+    outputs = {key: (replace(q, unit=GPU_COUNTS[key][0].format(gpu=name),
+                             label=GPU_COUNTS[key][1].format(gpu=name))
+                     if key in GPU_COUNTS else q) for key, q in outputs.items()}
+    ratio = ARTICLE_POINT["gpu_peak_flops"] / peak
+    if ratio == 1.0:
+        return outputs, marks, "the article"
+    marks = {key: tuple(v * ratio for v in values) if key in GPU_COUNTS else values
+             for key, values in marks.items()}
+    shown = name if precision == "bf16" else f"{name} {precision.upper()}"
+    return outputs, marks, f"the article in {shown} terms"
 
 
 @cache
-def _variant(attention: str, platforms: tuple[str, ...], priced: bool, width: bool) -> SoraModel:
+def _variant(attention: str, platforms: tuple[str, ...], priced: bool, width: bool,
+             gpu: tuple[str, float, str] | None = None) -> SoraModel:
     if attention not in ATTENTION:
         raise ValueError(f"attention must be one of {', '.join(ATTENTION)}, got {attention!r}")
     fn = partial(compute_outputs, attention=attention, platforms=tuple(platforms))
@@ -335,7 +367,8 @@ def _variant(attention: str, platforms: tuple[str, ...], priced: bool, width: bo
         fn = partial(_priced, model=fn)
     outputs = {**OUTPUTS, **(ATTENTION_OUTPUTS if attention == "quadratic" else {}),
                **(COST_OUTPUTS if priced else {})}
-    return SoraModel(fn, outputs, headline=HEADLINE, name="sora", marks=article_marks(),
+    outputs, marks, marks_label = _gpu_counts(outputs, article_marks(), gpu)
+    return SoraModel(fn, outputs, headline=HEADLINE, name="sora", marks=marks,
                      inputs=sora_inputs(tuple(platforms), width, priced),
-                     marks_label="the article", title="Sora compute",
+                     marks_label=marks_label, title="Sora compute",
                      spec="uncertainty.sora:MODEL")

@@ -20,7 +20,7 @@ from __future__ import annotations
 from ..errors import PriorError
 from ..model import ModelFile
 from .hardware import Accelerator, lookup_gpu, match_gpu
-from .model import ATTENTION, DEFAULT_PLATFORMS, model_for, platform_assumptions
+from .model import ARTICLE_POINT, ATTENTION, DEFAULT_PLATFORMS, model_for, platform_assumptions
 
 __all__ = ["PLATFORM_KEYS", "read_sora_file", "structure_lines"]
 
@@ -49,7 +49,7 @@ def read_sora_file(file: ModelFile):
         raise PriorError(f"{where}: model_width is used only with [meta] attention = \"quadratic\"")
     chosen = _choose_gpu(meta, assumptions, gpu, where) or _named_gpu(assumptions)
     model = model_for(attention, platforms, "gpu_hour_price_usd" in assumptions,
-                      "model_width" in assumptions)
+                      "model_width" in assumptions, gpu=chosen)
     structure = {"gpu": chosen.as_dict() if chosen else None, "attention": attention,
                  "platforms": list(platforms)}
     return assumptions, model, structure
@@ -111,6 +111,18 @@ def _named_gpu(assumptions: dict) -> Accelerator | None:
     return match_gpu(float(value))
 
 
+def _article_gpu_words(gpu: dict | None) -> list[str]:
+    """How the article's H100 figures are compared with another GPU's counts."""
+    article_peak = ARTICLE_POINT["gpu_peak_flops"]
+    if gpu is None or gpu["peak_flops"] == article_peak:
+        return []
+    ratio = article_peak / gpu["peak_flops"]
+    return [f"the article's figures are for H100s at {article_peak / 1e12:,.1f} TFLOP/s; its "
+            f"H100-months and H100 fleet are restated in {gpu['name']} terms by the ratio of "
+            f"dense peaks, x{ratio:.3g} (the same work at the same utilization); the breakeven "
+            "does not depend on the GPU"]
+
+
 def structure_lines(structure: dict, has_width: bool = True) -> list[str]:
     """The GPU, attention and demand platforms in words (report and ``priors show``)."""
     gpu = structure.get("gpu")
@@ -127,6 +139,7 @@ def structure_lines(structure: dict, has_width: bool = True) -> list[str]:
         "GPU: " + (f"{gpu['name']} ({gpu['full_name']}), dense {gpu['precision'].upper()} peak "
                    f"{gpu['peak_flops'] / 1e12:,.1f} TFLOP/s; {gpu['source']}" if gpu
                    else "not named (gpu_peak_flops as given in the prior file)"),
+        *_article_gpu_words(gpu),
         f"attention: {attention}{attention_words}",
         "demand platforms: " + ", ".join(structure.get("platforms", [])),
     ]
