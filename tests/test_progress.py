@@ -43,11 +43,14 @@ def test_every_phase_is_timed_even_when_nothing_is_shown():
 
 def test_draw_line_states_total_percentage_eta_and_error(monkeypatch):
     progress = Feedback(show=False).draws(total=3_000_000, rtol=0.005)
-    clock = iter([0.0, 10.0, 11.0])  # entered; first call (compiled); second call
+    # entered; the first block is back; the rest compiled (8 s); 1M draws in 1 s
+    clock = iter([0.0, 2.0, 10.0, 11.0])
     monkeypatch.setattr(time, "perf_counter", lambda: next(clock))
     progress.__enter__()
-    progress(1_000_000, None)  # after 10 s of compiling
-    progress(2_000_000, 0.0071)  # 1M draws in 1 s: the rate leaves compilation out
+    progress(131_072, 0.02)  # after 2 s of compiling: the first block and its error
+    progress(1_000_000, None)  # after 8 s more, mostly compiling what draws the rest
+    assert progress.detail(1_000_000, 10.0).endswith("Monte Carlo error 2.00% (target 0.50%)")
+    progress(2_000_000, 0.0071)  # the rate leaves both compilations out
     line = progress.detail(2_000_000, 11.0)
     assert "2,000,000 of 3,000,000 draws (67%)" in line
     assert "1M draws/s" in line and "ETA 1 s" in line

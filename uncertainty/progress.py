@@ -138,11 +138,14 @@ class DrawProgress:
     """Draws so far, as a ``stream`` run reports them (called with draws and error or None).
 
     Use it as a context manager around the run: until its first call the run is compiling (and
-    drawing its first block); the rate is measured from that first call on."""
+    drawing its first block). A run that stops by error reports its first block before it
+    compiles the program that draws the rest, so the rate is measured from the second call on:
+    it never includes compilation."""
 
     def __init__(self, feedback: Feedback, total: int | None, rtol: float | None):
         self._feedback, self._total, self._rtol = feedback, total, rtol
-        self._begun = None  # (time, draws) at the first call: compilation is over
+        self._first = None  # time of the first call: the first block is back
+        self._begun = None  # (time, draws) at the second call: every program is compiled
         self._error = None
         self._entered = None
 
@@ -154,21 +157,25 @@ class DrawProgress:
 
     def __exit__(self, *exc) -> None:
         now = time.perf_counter()
-        compiled = self._begun[0] if self._begun else now
+        compiled = self._first if self._first is not None else now
         self._feedback._add("compiling", compiled - self._entered)
         self._feedback._add("drawing", now - compiled)
 
     def __call__(self, draws: int, error: float | None) -> None:
         interrupt.raise_if_requested()
         now = time.perf_counter()
-        if self._begun is None:
+        if self._first is None:
+            self._first = now
+        elif self._begun is None:
             self._begun = (now, draws)
         self._error = error if error is not None else self._error
         self._feedback._show("drawing", total=self._total, completed=draws,
                              detail=self.detail(draws, now))
 
     def rate(self, draws: int, now: float) -> float | None:
-        """Draws per second since compilation ended; None before two calls."""
+        """Draws per second since the second call; None before a third."""
+        if self._begun is None:
+            return None
         since, first = self._begun
         return (draws - first) / (now - since) if now > since and draws > first else None
 
