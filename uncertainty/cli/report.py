@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from .. import jsontext
 from ..defaults import DEFAULT_RTOL
 from ..errors import UserError
 from .options import (
@@ -42,7 +42,7 @@ def cmd_report(args) -> int:
     if not writes(joined):
         return 0
     if args.json:
-        print(json.dumps(doc, indent=1))
+        print(jsontext.dumps(doc, indent=1))
     else:
         print(headline_table(doc))
         extra = "".join(f", draws.{fmt}, summary.{fmt}" for fmt in exports)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
+from .. import jsontext
 from ..errors import UserError
 from ..report.blocks import Table, table_markdown
 from .options import (
@@ -48,7 +47,7 @@ def cmd_shapley(args) -> int:
     shown.close()
     doc = {"priors": priors_record(priors), **doc}
     if args.json:
-        print(json.dumps(doc, indent=1))
+        print(jsontext.dumps(doc, indent=1))
         return 0
     pairs = "; ".join(f"{a} ~ {b} {rho:+.2f}" for (a, b), rho in priors.correlations.items())
     print(f"Shapley effects, {doc['scale']} scale; {doc['method']}.\n"

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
+from .. import jsontext
 from ..errors import UserError
 from ..report.blocks import Table, table_markdown
 from .options import (
@@ -40,7 +39,7 @@ def cmd_sobol(args) -> int:
     shown.close()
     doc = {"priors": priors_record(priors), **doc}
     if args.json:
-        print(json.dumps(doc, indent=1))
+        print(jsontext.dumps(doc, indent=1))
         return 0
     print(f"Sobol indices, {doc['scale']} scale, n_base {doc['n_base']}, {doc['sampler']}; "
           f"95% bootstrap intervals" + (f"\n{doc['note']}" if doc.get("note") else ""))
@@ -54,7 +53,13 @@ def cmd_sobol(args) -> int:
 
 def _index(ix: dict, key: str) -> str:
     low, high = ix[f"{key}_ci"]
-    return f"{ix[key]:.3f} ({low:.3f} to {high:.3f})"
+    return f"{_fixed(ix[key])} ({_fixed(low)} to {_fixed(high)})"
+
+
+def _fixed(value: float) -> str:
+    """Three decimals, never "-0.000": an estimate that rounds to zero is 0."""
+    text = f"{value:.3f}"
+    return "0.000" if text == "-0.000" else text
 
 
 def add(commands) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from .. import jsontext
 from ..errors import UserError
 from .options import (
     add_priors_option,
@@ -45,10 +45,10 @@ def cmd_tornado(args) -> int:
             fig = tornado_figure(entry, name, units)
             fig.savefig(staging / f"{name}.png", dpi=120)
             fig.savefig(staging / f"{name}.svg")
-        (staging / "tornado.json").write_text(json.dumps(result, indent=1) + "\n", "utf-8")
+        (staging / "tornado.json").write_text(jsontext.dumps(result, indent=1) + "\n", "utf-8")
     shown.close()
     if args.json:
-        print(json.dumps(result, indent=1))
+        print(jsontext.dumps(result, indent=1))
     else:
         for name, entry in result["outputs"].items():
             top = entry["bars"][0]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import json
 import math
 
+from .. import jsontext
 from ..errors import UserError
 from ..report.blocks import Table, table_markdown
 from .options import add_priors_option, add_quiet_option, feedback, samples, seed
@@ -43,7 +43,7 @@ def cmd_voi(args) -> int:
         result = value_of_information(priors, decision, samples=args.samples, seed=args.seed)
     shown.close()
     if args.json:
-        print(json.dumps(result, indent=1))
+        print(jsontext.dumps(result, indent=1))
         return 0
     model, output = priors.model, result["output"]
     out_unit = model.unit(output)

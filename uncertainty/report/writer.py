@@ -22,7 +22,7 @@ import jax
 import xarray as xr
 from matplotlib.figure import Figure
 
-from .. import __version__
+from .. import __version__, jsontext
 from ..defaults import MIN_ERROR_SAMPLES
 from ..files import Provenance, check_output_directory, output_directory
 from ..model import Model
@@ -300,7 +300,7 @@ def run_report(priors_path: str, out: Path, samples: int | None, seed: int, forc
         figures = report_figures(doc, tree)
     with feedback.phase("writing"), output_directory(out, force, provenance) as staging:
         svgs = write_figures(staging, figures)
-        (staging / "summary.json").write_text(json.dumps(doc, indent=1) + "\n", "utf-8")
+        (staging / "summary.json").write_text(jsontext.dumps(doc, indent=1) + "\n", "utf-8")
         (staging / "report.md").write_text(render_markdown(doc, priors.description, svgs), "utf-8")
         (staging / "report.html").write_text(render_html(doc, priors.description, svgs), "utf-8")
         tree.to_netcdf(staging / "draws.nc", engine="h5netcdf")
