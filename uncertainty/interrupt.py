@@ -11,7 +11,11 @@ records the request:
 - the CLI reports the run as interrupted whatever exception it ended with;
 - an interrupt that Python could not raise (a garbage-collector callback) is not printed: it is
   honoured at the next check instead;
-- one that lands while a module is being imported is delivered again a moment later.
+- one that lands while a module is being imported is delivered again a moment later, unless
+  the run was stopped meanwhile (a phase boundary saw the request): the command is then already
+  unwinding, and a second KeyboardInterrupt would break its one-line exit into a traceback.
+  For the same reason a Ctrl-C repeated while the first unwinds is recorded, not raised, for
+  :data:`REPEAT_SECONDS`.
 
 Only the CLI installs the handler; importing the package changes no signal disposition.
 """
@@ -22,23 +26,38 @@ import os
 import signal
 import sys
 import threading
+import time
 
 __all__ = ["install", "raise_if_requested", "requested"]
 
 _REQUESTED = threading.Event()
+_RAISED: list[float] = []  # when a KeyboardInterrupt was raised for the request, if it was
 RETRY_SECONDS = 0.05
+REPEAT_SECONDS = 2.0
 
 
 def _on_interrupt(signum, frame) -> None:
     _REQUESTED.set()
+    if _RAISED and time.monotonic() - _RAISED[0] < REPEAT_SECONDS:
+        return  # already stopping: let the one-line exit finish
     if _importing(frame):
         # Import machinery and extension modules' start-up code can print an exception raised
         # inside them as a traceback, or mark it "unhandled" so that the process later dies by
         # SIGINT: ask again shortly, until the signal lands outside any import.
-        again = threading.Timer(RETRY_SECONDS, os.kill, (os.getpid(), signal.SIGINT))
+        again = threading.Timer(RETRY_SECONDS, _deliver_again)
         again.daemon = True
         again.start()
         return
+    _raise()
+
+
+def _deliver_again() -> None:
+    if not _RAISED:  # not stopped meanwhile at a check
+        os.kill(os.getpid(), signal.SIGINT)
+
+
+def _raise():
+    _RAISED[:] = [time.monotonic()]
     raise KeyboardInterrupt
 
 
@@ -53,6 +72,7 @@ def _importing(frame) -> bool:
 def install() -> None:
     """Handle Ctrl-C from now on, even if the launching shell ignored SIGINT (background jobs)."""
     _REQUESTED.clear()
+    _RAISED.clear()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, _on_interrupt)
     if not isinstance(sys.unraisablehook, _QuietWhenInterrupted):
@@ -77,4 +97,4 @@ def requested() -> bool:
 def raise_if_requested() -> None:
     """Called just before anything becomes visible to the user."""
     if _REQUESTED.is_set():
-        raise KeyboardInterrupt
+        _raise()
