@@ -1,0 +1,291 @@
+"""Commands in fresh processes: what a user waits for, with a cold and a warm compilation cache.
+
+Each command runs as ``python -c WRAPPER ARGS`` from the repository root: the wrapper registers
+listeners on JAX's monitoring events (only if and when the command imports JAX, so a command
+that needs no JAX still imports none) and calls ``uncertainty.cli.main``. Per run:
+
+- wall seconds, and CPU seconds of the child (user + system, from ``RUSAGE_CHILDREN``);
+- imports: the interpreter's own account (``-X importtime``, the sum of every module's own time);
+- XLA programs compiled and programs served from the persistent cache (JAX's events
+  ``/jax/core/compile/backend_compile_duration``, once per program the process needs, and
+  ``/jax/compilation_cache/cache_hits``), the seconds spent compiling or loading them, and the
+  seconds spent tracing and lowering to MLIR (``jaxpr_trace_duration``,
+  ``jaxpr_to_mlir_module_duration``);
+- the process's peak resident memory (VmHWM), and, for ``report`` and ``compare``, the phases
+  of the command's own ``timings.json``.
+
+*Cold*: ``SORA_UQ_CACHE_DIR`` is a new, empty directory; *warm*: the same directory, a second
+run. (Python's own bytecode caches are warm in both.) Then a fresh-process careful NumPy script
+(``careful_numpy.py``: NumPy and SciPy only) draws until the same Monte Carlo error as
+``report`` at the same check sizes, and the section gives the ratios.
+
+``BENCH_COMMANDS=report,reproduce`` runs a subset; ``BENCH_QUICK=1`` adds small sizes (never
+for RESULTS.md); ``BENCH_NUMPY_SEEDS`` sets how many seeds the NumPy script runs (default 5).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import careful_numpy
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+__all__ = ["run"]
+
+EVIDENCE = sorted(path.relative_to(ROOT).as_posix()
+                  for path in (ROOT / "priors" / "evidence").glob("*.toml"))
+QUICK = {"report": ["--samples", "131072", "--no-sensitivity"], "compare": ["--samples", "131072"],
+         "sobol": ["--n", "256"], "update": ["--samples", "100"]}
+NUMPY_SEEDS = range(int(os.environ.get("BENCH_NUMPY_SEEDS", "5")))
+# Settings a user may have given JAX's cache directly; the benchmark chooses its own directory.
+JAX_CACHE_SETTINGS = ("JAX_COMPILATION_CACHE_DIR", "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS",
+                      "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES",
+                      "JAX_COMPILATION_CACHE_MAX_SIZE", "SORA_UQ_NO_CACHE")
+
+
+def commands(out: Path) -> dict[str, list[str]]:
+    """Each command's arguments, writing under ``out`` (every output directory a new one)."""
+    return {
+        "report": ["report", "--priors", "article", "--out", str(out / "report")],
+        "compare": ["compare", "--priors", "article", "--priors", "informed-2026",
+                    "--out", str(out / "compare")],
+        "tornado": ["tornado", "--priors", "article", "--out", str(out / "tornado")],
+        "sobol": ["sobol", "--priors", "article"],
+        "update": ["update", "--priors", "article", "--evidence", *EVIDENCE,
+                   "--out", str(out / "article-updated.toml"), "--report", str(out / "update")],
+        "reproduce": ["reproduce"],
+    }
+
+
+WRAPPER = textwrap.dedent("""
+    import importlib.util, json, os, sys
+
+    counts = {"compiles": 0, "compile_seconds": 0.0, "cache_hits": 0, "trace_seconds": 0.0,
+              "lower_seconds": 0.0}
+    DURATIONS = {"/jax/core/compile/backend_compile_duration": ("compiles", "compile_seconds"),
+                 "/jax/core/compile/jaxpr_trace_duration": (None, "trace_seconds"),
+                 "/jax/core/compile/jaxpr_to_mlir_module_duration": (None, "lower_seconds")}
+
+    def on_duration(event, seconds, **_):
+        if event in DURATIONS:
+            count, total = DURATIONS[event]
+            if count:
+                counts[count] += 1
+            counts[total] += seconds
+
+    def on_event(event, **_):
+        if event == "/jax/compilation_cache/cache_hits":
+            counts["cache_hits"] += 1
+
+    class Listen:
+        # Registers the listeners when JAX loads its monitoring module; never imports JAX.
+        def find_spec(self, name, path=None, target=None):
+            if name != "jax._src.monitoring":
+                return None
+            sys.meta_path.remove(self)
+            spec = importlib.util.find_spec(name)
+            load = spec.loader.exec_module
+
+            def exec_module(module):
+                load(module)
+                module.register_event_listener(on_event)
+                module.register_event_duration_secs_listener(on_duration)
+
+            spec.loader.exec_module = exec_module
+            return spec
+
+    sys.meta_path.insert(0, Listen())
+    from uncertainty.cli import main
+
+    code = 1
+    try:
+        code = main(sys.argv[1:])
+    finally:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                counts["peak_rss_mib"] = int(line.split()[1]) / 1024
+        counts["jax_imported"] = "jax" in sys.modules
+        with open(os.environ["BENCH_EVENTS"], "w") as f:
+            json.dump(counts, f)
+    sys.exit(code)
+""")
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _import_seconds(stderr: str) -> float:
+    """The sum of every module's own import time in ``-X importtime``'s report."""
+    return sum(int(m.group(1)) for m in re.finditer(r"^import time:\s+(\d+) \|", stderr,
+                                                     re.MULTILINE)) / 1e6
+
+
+def _child(argv: list[str], env: dict) -> tuple[float, float, str, str]:
+    """Run one fresh process from the repository root: wall s, CPU s, stdout, stderr."""
+    cpu, wall = _children_cpu(), time.perf_counter()
+    done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True)
+    wall, cpu = time.perf_counter() - wall, _children_cpu() - cpu
+    if done.returncode != 0:
+        said = [line for line in done.stderr.splitlines() if not line.startswith("import time")]
+        raise RuntimeError(f"{' '.join(argv[3:])}: exit {done.returncode}: "
+                           + "\n".join(said[-20:]))
+    return wall, cpu, done.stdout, done.stderr
+
+
+def timed_command(args: list[str], cache: Path, out_dir: Path) -> dict:
+    """One fresh ``sora-uq ARGS`` with its compilation cache in ``cache``."""
+    events = out_dir / "events.json"
+    env = {k: v for k, v in os.environ.items() if k not in JAX_CACHE_SETTINGS}
+    env.update(SORA_UQ_CACHE_DIR=str(cache), BENCH_EVENTS=str(events))
+    wall, cpu, _, stderr = _child([sys.executable, "-X", "importtime", "-c", WRAPPER, *args], env)
+    run = {"wall": wall, "cpu": cpu, "imports": _import_seconds(stderr),
+           **json.loads(events.read_text())}
+    for name in ("report", "compare"):
+        timings = out_dir / name / "timings.json"
+        if timings.exists():
+            run["timings"] = json.loads(timings.read_text())
+    summary = out_dir / "report" / "summary.json"
+    if summary.exists():
+        doc = json.loads(summary.read_text())
+        run["draws"], run["error"] = doc.get("samples"), doc.get("headline_max_relative_mcse")
+    return run
+
+
+def numpy_script(work: Path, seed: int) -> dict:
+    """The careful NumPy script in a fresh process, to report's error at report's checks."""
+    from uncertainty import load_priors
+    from uncertainty.sampling import CHUNK_SIZE
+    from uncertainty.sora.model import HEADLINE
+    from uncertainty.streaming import DEFAULT_RTOL, SCHEDULE
+
+    task = work / f"numpy-task-{seed}.json"
+    task.write_text(json.dumps({
+        "spec": careful_numpy.spec_of(load_priors("article")), "headline": list(HEADLINE),
+        "sizes": [c * CHUNK_SIZE for c in SCHEDULE if c * CHUNK_SIZE <= 10**9],
+        "rtol": DEFAULT_RTOL, "seed": seed}))
+    wall, cpu, stdout, _ = _child([sys.executable, str(HERE / "careful_numpy.py"), str(task)],
+                                  dict(os.environ))
+    return {"wall": wall, "cpu": cpu, **json.loads(stdout.strip().splitlines()[-1])}
+
+
+def _row(name: str, cache: str, r: dict) -> str:
+    if not r["jax_imported"]:
+        jax_cells = "no JAX imported | | | |"
+    else:
+        jax_cells = (f"{r['compiles'] - r['cache_hits']} | {r['cache_hits']} "
+                     f"| {r['compile_seconds']:.1f} "
+                     f"| {r['trace_seconds'] + r['lower_seconds']:.1f} |")
+    return (f"| `{name}` | {cache} | {r['wall']:.1f} | {r['cpu']:.1f} | {r['imports']:.1f} "
+            f"| {jax_cells} {r['peak_rss_mib']:,.0f} |")
+
+
+def _phases(name: str, cold: dict, warm: dict) -> list[str]:
+    """The command's own timings.json, cold and warm, with what lies outside its phases."""
+    if "timings" not in cold or "timings" not in warm:
+        return []
+    phases = list(dict.fromkeys([*cold["timings"]["phases"], *warm["timings"]["phases"]]))
+    rows = [f"| {phase} | {cold['timings']['phases'].get(phase, 0):.2f} "
+            f"| {warm['timings']['phases'].get(phase, 0):.2f} |" for phase in phases]
+
+    def outside(r: dict) -> float:
+        return r["timings"]["wall_seconds"] - sum(r["timings"]["phases"].values())
+
+    def before(r: dict) -> float:
+        return r["wall"] - r["timings"]["wall_seconds"]
+
+    return [f"`{name}`, wall seconds by phase (its `timings.json`):", "",
+            "| phase | cold | warm |", "|---|---|---|",
+            f"| before the command's clock starts (interpreter, CLI import, parsing) "
+            f"| {before(cold):.2f} | {before(warm):.2f} |", *rows,
+            f"| in no named phase (summaries, writing files, ...) | {outside(cold):.2f} "
+            f"| {outside(warm):.2f} |",
+            f"| whole process | {cold['wall']:.2f} | {warm['wall']:.2f} |", ""]
+
+
+def run() -> str:
+    """Measure and return a Markdown section with the numbers."""
+    chosen = os.environ.get("BENCH_COMMANDS")
+    quick = os.environ.get("BENCH_QUICK", "") not in ("", "0")
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="sora-uq-bench-") as tmp:
+        work = Path(tmp)
+        for name in commands(work):
+            if chosen and name not in chosen.split(","):
+                continue
+            cache = work / f"cache-{name}"
+            runs = {}
+            for state in ("cold", "warm"):
+                out_dir = work / f"{name}-{state}"
+                out_dir.mkdir()
+                args = commands(out_dir)[name] + (QUICK.get(name, []) if quick else [])
+                runs[state] = timed_command(args, cache, out_dir)
+                print(f"  {name} {state}: {runs[state]['wall']:.1f} s", file=sys.stderr,
+                      flush=True)
+            results[name] = runs
+        numpy_runs = [numpy_script(work, seed) for seed in NUMPY_SEEDS]
+    lines = [
+        "## Commands: fresh processes, cold and warm compilation cache", "",
+        "Each command is a new Python process (the CLI's `main`, called by a small wrapper "
+        "that counts JAX's compilation events), started from the repository root. "
+        "*Cold*: an empty compilation cache (`SORA_UQ_CACHE_DIR` a new directory); *warm*: "
+        "the same directory, run again. Seconds are wall seconds except CPU, the child's "
+        "user + system time; imports are "
+        "the interpreter's own count (`-X importtime`); \"compiled\" counts XLA programs "
+        "built in the process, \"from cache\" those loaded from the persistent cache; compile "
+        "seconds include those loads. In a cold run, \"from cache\" counts programs the "
+        "process asked for twice (the second time JAX loads what the first wrote). One run "
+        "of each." +
+        (" **Quick settings (small sizes), not the defaults.**" if quick else ""), "",
+        "| command | cache | wall s | CPU s | imports s | XLA programs compiled | from cache "
+        "| XLA compile or load s | trace + lower s | peak RSS MiB |",
+        "|---|---|---|---|---|---|---|---|---|---|"]
+    for name, runs in results.items():
+        lines += [_row(name, state, runs[state]) for state in ("cold", "warm")]
+    lines += ["", "The commands (DIR: a new temporary directory per run): " + "; ".join(
+        f"`sora-uq {' '.join(args + (QUICK.get(name, []) if quick else []))}`"
+        for name, args in commands(Path("DIR")).items() if name in results) + ".", ""]
+    for name, runs in results.items():
+        lines += _phases(name, runs["cold"], runs["warm"])
+    n = statistics.median(r["n"] for r in numpy_runs)
+    numpy_cpu = statistics.median(r["cpu"] for r in numpy_runs)
+    numpy_wall = statistics.median(r["wall"] for r in numpy_runs)
+    lines += [
+        "Careful NumPy in a fresh process (`python benchmarks/careful_numpy.py TASK.json`: "
+        "NumPy and SciPy only, given the priors' fitted parameters; it builds its tables, "
+        "draws in float32 chunks, keeps the headline outputs and checks the relative MCSE of "
+        "their 5/50/95% quantiles at `report`'s check sizes until it is within `report`'s "
+        f"default 0.5%): median over seeds 0-{len(numpy_runs) - 1}, {n:,.0f} draws, "
+        f"{max(r['error'] for r in numpy_runs):.2%} error at most, {numpy_wall:.2f} wall s, "
+        f"{numpy_cpu:.2f} CPU s.", ""]
+    if "report" in results:
+        cold, warm = results["report"]["cold"], results["report"]["warm"]
+        ratio = warm["cpu"] / numpy_cpu
+        drawn = (f"`report` drew {warm['draws']:,} (error {warm['error']:.2%})"
+                 if warm.get("draws") else "")
+        lines += [
+            f"Ratios in this run: `report` warm / careful NumPy script, CPU: {ratio:.1f}x "
+            f"(wall {warm['wall'] / numpy_wall:.1f}x; target: at most 5x, "
+            f"{'met' if ratio <= 5 else 'NOT met'}); `report` cold / warm, CPU: "
+            f"{cold['cpu'] / warm['cpu']:.2f}x (wall {cold['wall'] / warm['wall']:.2f}x; the "
+            "issue's target compares cold with the warm figure measured before the "
+            "compile-once work: at most 3x). " + (drawn + "." if drawn else ""), ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(run())
