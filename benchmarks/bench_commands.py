@@ -135,15 +135,14 @@ def _import_seconds(stderr: str) -> float:
                                                      re.MULTILINE)) / 1e6
 
 
-def _child(argv: list[str], env: dict) -> tuple[float, float, str, str]:
+def _child(argv: list[str], env: dict, label: str) -> tuple[float, float, str, str]:
     """Run one fresh process from the repository root: wall s, CPU s, stdout, stderr."""
     cpu, wall = _children_cpu(), time.perf_counter()
     done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True)
     wall, cpu = time.perf_counter() - wall, _children_cpu() - cpu
     if done.returncode != 0:
         said = [line for line in done.stderr.splitlines() if not line.startswith("import time")]
-        raise RuntimeError(f"{' '.join(argv[3:])}: exit {done.returncode}: "
-                           + "\n".join(said[-20:]))
+        raise RuntimeError(f"{label}: exit {done.returncode}: " + " / ".join(said[-3:]))
     return wall, cpu, done.stdout, done.stderr
 
 
@@ -152,7 +151,8 @@ def timed_command(args: list[str], cache: Path, out_dir: Path) -> dict:
     events = out_dir / "events.json"
     env = {k: v for k, v in os.environ.items() if k not in JAX_CACHE_SETTINGS}
     env.update(SORA_UQ_CACHE_DIR=str(cache), BENCH_EVENTS=str(events))
-    wall, cpu, _, stderr = _child([sys.executable, "-X", "importtime", "-c", WRAPPER, *args], env)
+    wall, cpu, _, stderr = _child([sys.executable, "-X", "importtime", "-c", WRAPPER, *args], env,
+                                  "sora-uq " + " ".join(args))
     run = {"wall": wall, "cpu": cpu, "imports": _import_seconds(stderr),
            **json.loads(events.read_text())}
     for name in ("report", "compare"):
@@ -179,7 +179,7 @@ def numpy_script(work: Path, seed: int) -> dict:
         "sizes": [c * CHUNK_SIZE for c in SCHEDULE if c * CHUNK_SIZE <= 10**9],
         "rtol": DEFAULT_RTOL, "seed": seed}))
     wall, cpu, stdout, _ = _child([sys.executable, str(HERE / "careful_numpy.py"), str(task)],
-                                  dict(os.environ))
+                                  dict(os.environ), "careful_numpy.py")
     return {"wall": wall, "cpu": cpu, **json.loads(stdout.strip().splitlines()[-1])}
 
 
@@ -221,7 +221,7 @@ def run() -> str:
     """Measure and return a Markdown section with the numbers."""
     chosen = os.environ.get("BENCH_COMMANDS")
     quick = os.environ.get("BENCH_QUICK", "") not in ("", "0")
-    results = {}
+    results, failed = {}, {}
     with tempfile.TemporaryDirectory(prefix="sora-uq-bench-") as tmp:
         work = Path(tmp)
         for name in commands(work):
@@ -233,10 +233,15 @@ def run() -> str:
                 out_dir = work / f"{name}-{state}"
                 out_dir.mkdir()
                 args = commands(out_dir)[name] + (QUICK.get(name, []) if quick else [])
-                runs[state] = timed_command(args, cache, out_dir)
+                try:
+                    runs[state] = timed_command(args, cache, out_dir)
+                except RuntimeError as error:  # say so in the section; measure the others
+                    failed[name] = str(error).replace("|", "/")
+                    break
                 print(f"  {name} {state}: {runs[state]['wall']:.1f} s", file=sys.stderr,
                       flush=True)
-            results[name] = runs
+            else:
+                results[name] = runs
         numpy_runs = [numpy_script(work, seed) for seed in NUMPY_SEEDS]
     lines = [
         "## Commands: fresh processes, cold and warm compilation cache", "",
@@ -256,6 +261,8 @@ def run() -> str:
         "|---|---|---|---|---|---|---|---|---|---|"]
     for name, runs in results.items():
         lines += [_row(name, state, runs[state]) for state in ("cold", "warm")]
+    lines += [f"| `{name}` | FAILED: {message} | | | | | | | | |"
+              for name, message in failed.items()]
     lines += ["", "The commands (DIR: a new temporary directory per run): " + "; ".join(
         f"`sora-uq {' '.join(args + (QUICK.get(name, []) if quick else []))}`"
         for name, args in commands(Path("DIR")).items() if name in results) + ".", ""]
