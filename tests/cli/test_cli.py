@@ -73,7 +73,7 @@ def test_priors_validate_and_show():
 def test_version_and_help():
     assert run_cli("--version").stdout.startswith("sora-uq ")
     help_text = run_cli("--help").stdout
-    assert "reproduce" in help_text and "Examples" in help_text
+    assert "reproduce" in help_text and "Start here" in help_text and "explore" in help_text
 
 
 BAD = {  # name -> (how to break the article priors, expected message fragment)

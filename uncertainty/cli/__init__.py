@@ -56,6 +56,7 @@ Start here:
   sora-uq priors show article          every assumption: family, interval, source
   sora-uq reproduce                    the article's own arithmetic, line by line
   sora-uq tornado --output fleet_gpus  which assumption moves the fleet most
+  sora-uq explore                      a live page: move an assumption, watch the intervals
 
 Every command takes --help. Exit status: 0 done, 2 bad input (one line on stderr, nothing
 written), 130 interrupted.

@@ -30,6 +30,7 @@ from .base import (
     number,
     numbers,
     open_unit,
+    unknown_family,
 )
 from .metalog import Metalog
 from .mixture import Mixture
@@ -59,6 +60,5 @@ def build(spec: dict, where: str) -> Family:
         raise PriorError(f"{where}: must be a table with 'dist' and its parameters")
     name = spec.get("dist")
     if not isinstance(name, str) or name not in FAMILIES:
-        known = ", ".join(sorted(FAMILIES))
-        raise PriorError(f"{where}: unknown family 'dist = {name!r}'; known: {known}")
+        raise unknown_family(name, where)
     return FAMILIES[name].from_spec(spec, where)

@@ -237,6 +237,19 @@ def _digits(value: int) -> int:
     return len(str(abs(value))) if abs(value) < 10**4000 else int(abs(value).bit_length() * 0.30103)
 
 
+def unknown_family(name, where: str, exclude: tuple[str, ...] = ()) -> PriorError:
+    """The error for a ``dist`` that names no family: what was given, a close match, the list.
+
+    >>> print(str(unknown_family("lognorml", "p.toml: x")).split(";")[0])
+    p.toml: x: unknown family dist = "lognorml" (did you mean 'lognormal'?)
+    """
+    known = sorted(n for n in FAMILIES if n not in exclude)
+    given = f'"{name}"' if isinstance(name, str) else shown(name)
+    close = difflib.get_close_matches(name, known, n=1) if isinstance(name, str) else []
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return PriorError(f"{where}: unknown family dist = {given}{hint}; known: {', '.join(known)}")
+
+
 def shown(value) -> str:
     """A value as a message shows it: its TOML type and a short rendering, never a Python repr."""
     if isinstance(value, bool):

@@ -28,7 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import PriorError
-from .base import FAMILIES, Family, number, register, require, unknown_key
+from .base import FAMILIES, Family, number, register, require, unknown_family, unknown_key
 
 __all__ = ["Mixture"]
 
@@ -71,8 +71,7 @@ class Mixture(Family):
             inner = {k: v for k, v in table.items() if k != "weight"}
             name = inner.get("dist")
             if not isinstance(name, str) or name not in FAMILIES or name == "mixture":
-                known = ", ".join(sorted(n for n in FAMILIES if n != "mixture"))
-                raise PriorError(f"{here}: unknown family 'dist = {name!r}'; known: {known}")
+                raise unknown_family(name, here, exclude=("mixture",))
             components.append(FAMILIES[name].from_spec(inner, here))
             weights.append(weight)
         require(sum(weights) > 0, where, "mixture weights must not all be 0")
