@@ -29,7 +29,6 @@ import datetime
 import difflib
 import hashlib
 import json
-import math
 import threading
 import time
 from collections import OrderedDict
@@ -40,6 +39,7 @@ import numpy as np
 
 from ..defaults import DEFAULT_EXPLORE_SAMPLES
 from ..errors import PriorError, UserError
+from ..jsontext import carried
 from ..priors import PriorSet, priors_from_document, read_toml, resolve_priors_path
 
 __all__ = ["DEFAULT_EXPLORE_SAMPLES", "Explorer", "editable_spec"]
@@ -84,19 +84,6 @@ def _plain(value):
     return value
 
 
-def _json_safe(value):
-    """NaN and infinities as null (JSON has neither); NumPy scalars as Python numbers."""
-    if isinstance(value, Mapping):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
-
-
 class Explorer:
     """One prior file (and its model), ready to be summarised under overrides."""
 
@@ -127,7 +114,7 @@ class Explorer:
                 "kind": model.input(name).kind, "nonnegative": low >= 0,
                 "editable": _editable(prior),
             }
-        return _json_safe({
+        return carried({
             "title": model.title or model.name, "priors": self.base.name,
             "path": _shown_path(self.path), "description": self.base.description,
             "samples": self.samples, "seed": self.seed, "headline": list(model.headline),
@@ -168,7 +155,7 @@ class Explorer:
         stats = summarize(result)
         headline = [name for name in self.model.headline if name in stats]
         swings = tornado(priors, model=self.model, outputs=headline) if priors.uncertain else None
-        return _json_safe({
+        return carried({
             "outputs": stats, "headline": headline, "samples": result.n, "seed": self.seed,
             "relative_mcse": headline_mcse(stats, headline),
             "histograms": {name: _histogram(result.kept[name]) for name in headline},
