@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from .. import jsontext
 from ..defaults import DEFAULT_RTOL
 from ..errors import UserError
 from .options import add_model_option, add_run_options, add_stopping_options, feedback
@@ -24,7 +24,7 @@ def cmd_compare(args) -> int:
                       sampler=args.sampler, max_samples=args.max_samples, feedback=shown)
     shown.close()
     if args.json:
-        print(json.dumps(doc, indent=1))
+        print(jsontext.dumps(doc, indent=1))
     else:
         print(comparison_tables(doc))
         draws = ", ".join(f"{s['name']} {s['samples']:,}" for s in doc["scenarios"])

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
+from .. import jsontext
 from ..errors import UserError
 from ..report.blocks import Table, table_markdown
 from .options import add_priors_option, add_quiet_option, feedback, samples, seed
@@ -54,7 +54,7 @@ def cmd_update(args) -> int:
                                                      provenance=provenance))
     shown.close()
     if args.json:
-        print(json.dumps(doc, indent=1))
+        print(jsontext.dumps(doc, indent=1))
     else:
         _print_update(doc, out, args.report, result)
     return 0

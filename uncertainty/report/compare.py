@@ -10,10 +10,10 @@ pure.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from .. import jsontext
 from ..defaults import DEFAULT_RTOL, MAX_SAMPLES
 from ..errors import UserError
 from ..files import Provenance, check_output_directory, output_directory
@@ -197,7 +197,7 @@ def run_compare(priors_paths: Sequence[str], out: Path, samples: int | None, see
                   "Intervals are equal-tailed.")]
     with feedback.phase("writing"), output_directory(out, force, provenance) as staging:
         svgs = write_figures(staging, figures)
-        (staging / "compare.json").write_text(json.dumps(doc, indent=1) + "\n", "utf-8")
+        (staging / "compare.json").write_text(jsontext.dumps(doc, indent=1) + "\n", "utf-8")
         (staging / "compare.md").write_text(to_markdown(_title(doc), sections, intro), "utf-8")
         (staging / "compare.html").write_text(to_html(_title(doc), sections, svgs, intro), "utf-8")
         write_timings(staging, feedback)

@@ -9,13 +9,13 @@ sections go through the same block layer as every report (:mod:`.blocks`, :mod:`
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import arviz as az
 import numpy as np
 import xarray as xr
 
+from .. import jsontext
 from ..files import output_directory
 from ..summary import format_value
 from .blocks import Block, Bullets, Image, Section, Table, Text, to_markdown
@@ -203,7 +203,7 @@ def write_update_report(result, doc: dict, out: Path, force: bool = False,
             to_markdown(_title(result), sections, _intro(result, doc)), "utf-8")
         (staging / "report.html").write_text(
             to_html(_title(result), sections, svgs, _intro(result, doc)), "utf-8")
-        (staging / "update.json").write_text(json.dumps(doc, indent=1, default=_plain) + "\n")
+        (staging / "update.json").write_text(jsontext.dumps(doc, indent=1, default=_plain) + "\n")
         result.tree.to_netcdf(staging / "posterior.nc", engine="h5netcdf")
         if before_publish is not None:
             before_publish()
