@@ -45,7 +45,8 @@ def test_import_changes_no_global_jax_config():
 
 def test_console_script_is_declared():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert project["scripts"]["sora-uq"] == "uncertainty.cli:main"
+    # the program's first lines install the Ctrl-C handler, then import the command line
+    assert project["scripts"]["sora-uq"] == "uncertainty._program:main"
     assert "gpu" in project["optional-dependencies"]
 
 

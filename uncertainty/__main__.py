@@ -2,6 +2,6 @@
 
 import sys
 
-from .cli import main
+from ._program import main
 
 sys.exit(main())

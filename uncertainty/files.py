@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UserError
-from .interrupt import raise_if_requested
+from .interrupt import publishing, temporary
 
 __all__ = ["MANIFEST", "Provenance", "check_output_directory", "output_directory",
            "write_new_file"]
@@ -144,12 +144,15 @@ def output_directory(out: Path, force: bool = False,
     staging = Path(tempfile.mkdtemp(prefix=f".tmp-{out.name}-{os.getpid()}-", dir=out.parent))
     staging.chmod(0o777 & ~_umask())  # mkdtemp makes it private; the result should not be
     try:
-        yield staging
-        files = sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file())
-        record = {"tool": TOOL, **(provenance.record(out) if provenance else {}), "files": files}
-        (staging / MANIFEST).write_text(json.dumps(record, indent=1) + "\n")
-        raise_if_requested()  # a Ctrl-C that a library swallowed still stops the commit
-        _swap_into_place(staging, out)
+        with temporary(staging):
+            yield staging
+            files = sorted(str(p.relative_to(staging)) for p in staging.rglob("*")
+                           if p.is_file())
+            record = {"tool": TOOL, **(provenance.record(out) if provenance else {}),
+                      "files": files}
+            (staging / MANIFEST).write_text(json.dumps(record, indent=1) + "\n")
+            with publishing():  # not once Ctrl-C was pressed, even if a library swallowed it
+                _swap_into_place(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -221,10 +224,11 @@ def write_new_file(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".tmp-{path.name}-", dir=path.parent)
     try:
         os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes it private; a new file should not be
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with temporary(Path(tmp)), os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
-        raise_if_requested()
-        os.link(tmp, path)  # fails if `path` appeared meanwhile: no overwrite, even in a race
+            handle.flush()
+            with publishing():
+                os.link(tmp, path)  # fails if `path` appeared meanwhile: never an overwrite
     except FileExistsError:
         raise UserError(f"{path}: already exists; it is never overwritten, choose a new name") \
             from None

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from functools import partial
 
 from .. import __version__, cache, interrupt
 from ..defaults import DEFAULT_SAMPLES
@@ -81,27 +82,56 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The ``sora-uq`` program: parse, run the command, turn every ending into an exit status.
+
+    Run as the program (no ``argv``), the command runs in a worker thread that this, the main
+    thread, watches, so that Ctrl-C is answered within about a second even while XLA compiles
+    (:func:`~uncertainty.interrupt.run_watched`); called with ``argv`` (tests, scripts) it runs
+    here. ``explore`` always runs here: its server handles Ctrl-C itself."""
     interrupt.install()
     parser = build_parser()
+    args = _guarded(lambda: _parse(parser, argv))
+    if isinstance(args, int):
+        return args
+    command = partial(_guarded, partial(_command, args))
+    if argv is None and not getattr(args, "main_thread", False):
+        return interrupt.run_watched(command, _say_interrupted)
+    return command()
+
+
+def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace | int:
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    if getattr(args, "samples", "unset") is None and not getattr(args, "adaptive", False):
+        args.samples = DEFAULT_SAMPLES
+    return args
+
+
+def _command(args: argparse.Namespace) -> int:
+    if not getattr(args, "no_cache", False):
+        cache.enable()  # before the command imports JAX: compile once, ever
+    args.feedback = Feedback(show=not getattr(args, "quiet", False), stepwise=True)
     try:
-        args = parser.parse_args(argv)
-        if not getattr(args, "func", None):
-            parser.print_help()
-            return EXIT_BAD_INPUT
-        if getattr(args, "samples", "unset") is None and not getattr(args, "adaptive", False):
-            args.samples = DEFAULT_SAMPLES
-        if not getattr(args, "no_cache", False):
-            cache.enable()  # before the command imports JAX: compile once, ever
-        args.feedback = Feedback(show=not getattr(args, "quiet", False), stepwise=True)
-        try:
-            return args.func(args)
-        finally:  # before any message: the display leaves the terminal clean
-            args.feedback.close()
+        return args.func(args)
+    finally:  # before any message: the display leaves the terminal clean
+        args.feedback.close()
+
+
+def _say_interrupted() -> None:
+    print("sora-uq: interrupted; nothing was written", file=sys.stderr, flush=True)
+
+
+def _guarded(work):
+    """``work()``, with every way it can end turned into an exit status and at most one line."""
+    try:
+        return work()
     except UserError as err:
         print(f"sora-uq: error: {one_line(err)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print("sora-uq: interrupted; nothing was written", file=sys.stderr)
+        interrupt.announce_once(_say_interrupted)
         return 130
     except BrokenPipeError:
         return 0
@@ -109,10 +139,10 @@ def main(argv: list[str] | None = None) -> int:
         return done.code if isinstance(done.code, int) else 0
     except Exception as err:  # a bug, not bad input: one line, and the way to see more
         if interrupt.requested():  # Ctrl-C that a library turned into another exception
-            print("sora-uq: interrupted; nothing was written", file=sys.stderr)
+            interrupt.announce_once(_say_interrupted)
             return 130
         if os.environ.get("SORA_UQ_DEBUG"):
             raise
-        print(f"sora-uq: internal error: {type(err).__name__}: {err} "
+        print(f"sora-uq: internal error: {type(err).__name__}: {one_line(err)} "
               f"(set SORA_UQ_DEBUG=1 for the traceback)", file=sys.stderr)
         return 1

@@ -115,4 +115,4 @@ def add(commands) -> None:
                          help="where 'Save as prior file' writes (default: here)")
     explore.add_argument("--reports-dir", default="reports",
                          help="where 'Open report' writes (default: reports/)")
-    explore.set_defaults(func=cmd_explore)
+    explore.set_defaults(func=cmd_explore, main_thread=True)  # uvicorn handles Ctrl-C
