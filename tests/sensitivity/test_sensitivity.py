@@ -248,15 +248,16 @@ def test_cli_tornado_writes_figures_and_json(tmp_path):
     result = run_cli("tornado", "--output", "fleet_gpus", "--low", "0.1", "--high", "0.9",
                      "--out", str(out), "--json")
     assert result.returncode == 0, result.stderr
-    assert {p.name for p in out.iterdir()} == {"fleet_gpus.png", "fleet_gpus.svg",
-                                              "tornado.json", "manifest.json"}
+    assert {p.name for p in out.iterdir()} == {"fleet_gpus.svg", "tornado.json",
+                                              "manifest.json"}
     doc = json.loads((out / "tornado.json").read_text())
     assert json.loads(result.stdout) == doc
     entry = doc["outputs"]["fleet_gpus"]
     assert entry["low_quantile"] == 0.1 and entry["high_quantile"] == 0.9
     assert set(entry["bars"][0]) == {"assumption", "input_low", "input_high", "output_low",
                                      "output_high", "swing_log10", "swing"}
-    assert (out / "fleet_gpus.png").read_bytes()[:4] == b"\x89PNG"
+    svg = (out / "fleet_gpus.svg").read_text("utf-8")
+    assert svg.startswith("<?xml") and "peak serving fleet (H100s), log scale" in svg
 
 
 def test_cli_sobol_json(article_priors):

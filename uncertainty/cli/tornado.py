@@ -20,7 +20,8 @@ from .options import (
 def cmd_tornado(args) -> int:
     from ..files import Provenance, check_output_directory, output_directory
     from ..priors import load_priors, resolve_priors_path
-    from ..report.plots import tornado_figure
+    from ..report.figures import to_svg
+    from ..report.plots import moving_bars, tornado_figure
     from ..sensitivity import tornado
 
     if args.low >= args.high:
@@ -39,12 +40,14 @@ def cmd_tornado(args) -> int:
               **result}
     units = {**{name: priors.unit(name) for name in priors},
              **{name: q.unit for name, q in priors.model.outputs.items()}}
+    labels = {name: priors.model.label(name) for name in [*priors, *priors.model.outputs]}
     with shown.phase("figures and writing"), \
             output_directory(out, args.force, provenance) as staging:
         for name, entry in result["outputs"].items():
-            fig = tornado_figure(entry, name, units)
-            fig.savefig(staging / f"{name}.png", dpi=120)
-            fig.savefig(staging / f"{name}.svg")
+            if not moving_bars(entry):  # no assumption moves it: no chart to draw
+                continue
+            svg = to_svg(tornado_figure(entry, name, units, labels))  # drawn once, as in reports
+            (staging / f"{name}.svg").write_text(svg, "utf-8")
         (staging / "tornado.json").write_text(jsontext.dumps(result, indent=1) + "\n", "utf-8")
     shown.close()
     if args.json:
@@ -54,7 +57,7 @@ def cmd_tornado(args) -> int:
             top = entry["bars"][0]
             print(f"{name}: top driver {top['assumption']} "
                   f"(swing {top['swing_log10'] or 0:.2f} decades)")
-        print(f"\nwrote {out}/ (tornado.json, a PNG and an SVG per output)")
+        print(f"\nwrote {out}/ (tornado.json and an SVG per output)")
     return 0
 
 

@@ -14,21 +14,96 @@ Example
 
 from __future__ import annotations
 
+import math
+import textwrap
+
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from ..summary import format_value
+from .axes import readable_ticks, tick_text
 
-__all__ = ["evppi_figure", "shapley_figure", "tornado_figure"]
+__all__ = ["NO_EFFECT", "SMALL", "evppi_figure", "moving_bars", "shapley_figure", "tornado_figure"]
+
+
+# A bar "has no effect" when neither end moves the output by more than this share of the base
+# case: the engine computes in float32, so an assumption the output does not read can still
+# move it by a few units in the last place.
+NO_EFFECT = 1e-5
+# Bars that move the output by under this share of the largest bar's reach are too short to
+# see: they are named under the chart instead of drawn.
+SMALL = 0.01
+LABEL_GAP = 4  # points between a bar's end and its label
+LABEL_WIDTH = 34  # characters per line of an assumption's label on the y axis
 
 
 def _with_unit(value: float, unit: str) -> str:
-    return f"{format_value(value)} {unit}".strip()
+    return f"{tick_text(value)} {unit}".strip()  # 5B, 0.3, 8e20: as the axes write numbers
 
 
-def tornado_figure(output_result: dict, output_name: str, units: dict) -> Figure:
-    """Tornado chart of one output: a bar per assumption, largest swing on top; a log axis when
-    every end is positive, else a linear one.
+def moving_bars(output_result: dict) -> list[dict]:
+    """The bars of one tornado output that move it (by more than :data:`NO_EFFECT` of its base
+    case at either end), largest swing first."""
+    base = output_result["base"]
+    tolerance = NO_EFFECT * max(abs(base), 1e-30)
+    return [bar for bar in output_result["bars"]
+            if max(abs(bar["output_low"] - base), abs(bar["output_high"] - base)) > tolerance]
+
+
+def _visible(bars: list[dict], base: float, log: bool) -> tuple[list[dict], list[dict]]:
+    """The bars worth drawing, and those moving the output by under :data:`SMALL` of the
+    largest bar (measured along the axis: in decades on a log axis), which a chart could not
+    show and are named under it instead."""
+    def reach(bar: dict) -> float:
+        points = [bar["output_low"], bar["output_high"], base]
+        points = [math.log10(v) for v in points] if log else points
+        return max(points) - min(points)
+
+    largest = max((reach(bar) for bar in bars), default=0.0)
+    return ([bar for bar in bars if reach(bar) >= SMALL * largest],
+            [bar for bar in bars if reach(bar) < SMALL * largest])
+
+
+def _bar_rows(bar: dict, position: float, base: float) -> list[tuple]:
+    """``(y, height, end, input value, which end)`` of a bar's two halves. Ends on opposite
+    sides of the base case share the row; ends on one side get half a row each (low above),
+    so neither bar nor label hides the other."""
+    ends = ((bar["output_low"], bar["input_low"], 0), (bar["output_high"], bar["input_high"], 1))
+    if (ends[0][0] >= base) != (ends[1][0] >= base):
+        return [(position, 0.6, end, value, which) for end, value, which in ends]
+    return [(position + (0.15 if which == 0 else -0.15), 0.28, end, value, which)
+            for end, value, which in ends]
+
+
+def _fit_labels(fig: Figure, ax, labels: list, log: bool, ends: list[float]) -> None:
+    """Widen the x axis until every end label (``(end, text, right side)``) lies inside the
+    axes. The labels' sizes are fixed in points, so the data range that leaves them room is a
+    fixed point, reached by a few cheap iterations after one layout."""
+    fig.draw_without_rendering()
+    width = ax.get_window_extent().width
+    room = 2 * LABEL_GAP * fig.dpi / 72  # the gap to the bar, and as much beyond the label
+    to_axis = math.log10 if log else float
+    sizes = [(to_axis(end), text.get_window_extent().width + room, right)
+             for end, text, right in labels]
+    lows = [(t, w) for t, w, right in sizes if not right]
+    highs = [(t, w) for t, w, right in sizes if right]
+    first, last = to_axis(min(ends)), to_axis(max(ends))
+    span = (last - first) or 1.0
+    for _ in range(50):
+        per_pixel = span / width
+        left = min([first] + [t - per_pixel * w for t, w in lows])
+        right = max([last] + [t + per_pixel * w for t, w in highs])
+        left, right = left - 0.02 * span, right + 0.02 * span
+        if abs((right - left) - span) < 1e-6 * span:
+            break
+        span = right - left
+    ax.set_xlim(*((10**left, 10**right) if log else (left, right)))
+
+
+def tornado_figure(output_result: dict, output_name: str, units: dict,
+                   labels: dict | None = None) -> Figure:
+    """Tornado chart of one output: a bar per assumption that moves it, largest swing on top; a
+    log axis when every end is positive, else a linear one.
 
     Parameters
     ----------
@@ -36,55 +111,77 @@ def tornado_figure(output_result: dict, output_name: str, units: dict) -> Figure
         One entry of ``tornado(...)["outputs"]``: ``base``, ``low_quantile``, ``high_quantile``
         and ``bars`` sorted by swing.
     output_name : str
-        Used in the title and to look up the output's unit.
+        The output, to look up its label and unit.
     units : dict
         Name -> unit, for the assumptions and the output (missing names get no unit).
+    labels : dict, optional
+        Name -> readable label (the model's), for the assumptions and the output; a name
+        without one is shown as it is.
 
     Returns
     -------
     matplotlib.figure.Figure
-        Bars that do not move the output are left out. Each bar runs from the output at the
-        assumption's low quantile to the output at its high quantile, split at the base case
-        (marked by a vertical line), and is labelled with the input values at its two ends.
+        Bars that do not move the output are left out (:func:`moving_bars`), and those that
+        move it by under :data:`SMALL` of the largest bar are named under the axis instead of
+        drawn. Each bar runs
+        from the output at the assumption's low quantile to the output at its high quantile,
+        split at the base case (marked by a vertical line); each end is labelled, outside the
+        bar, with the input value that gives it, and the x axis is widened until every label
+        fits. The axis is labelled with the output's label and unit.
     """
     import seaborn as sns
 
-    bars = [b for b in output_result["bars"] if b.get("swing", b["swing_log10"])]
+    labels = labels or {}
     base = output_result["base"]
+    moving = moving_bars(output_result)
+    # A ratio axis only where every end is positive.
+    log = min([base] + [v for b in moving for v in (b["output_low"], b["output_high"])]) > 0
+    bars, small = _visible(moving, base, log)
     low_q, high_q = output_result["low_quantile"], output_result["high_quantile"]
     colors = sns.color_palette("colorblind", 2)
-    fig = Figure(figsize=(9, 1.2 + 0.55 * max(len(bars), 1)), layout="constrained")
+    out_label, out_unit = labels.get(output_name, output_name), units.get(output_name, "")
+    fig = Figure(figsize=(9, 1.6 + 0.55 * max(len(bars), 1)), layout="constrained")
+    texts = []
     with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.85):
         ax = fig.add_subplot()
         # Largest swing on top: the first bar gets the highest y position.
         for position, bar in zip(range(len(bars) - 1, -1, -1), bars, strict=True):
-            for end, color in ((bar["output_low"], colors[0]), (bar["output_high"], colors[1])):
-                ax.barh(position, end - base, left=base, height=0.6, color=color)
             unit = units.get(bar["assumption"], "")
-            for end, value in ((bar["output_low"], bar["input_low"]),
-                               (bar["output_high"], bar["input_high"])):
-                right_side = end >= base
-                ax.annotate(_with_unit(value, unit), (end, position),
-                            xytext=(4 if right_side else -4, 0), textcoords="offset points",
-                            ha="left" if right_side else "right", va="center", fontsize=8)
+            for y, height, end, value, which in _bar_rows(bar, position, base):
+                ax.barh(y, end - base, left=base, height=height, color=colors[which])
+                right = end >= base
+                text = ax.annotate(_with_unit(value, unit), (end, y),
+                                   xytext=(LABEL_GAP if right else -LABEL_GAP, 0),
+                                   textcoords="offset points", ha="left" if right else "right",
+                                   va="center", fontsize=8)
+                texts.append((end, text, right))
         ends = [v for b in bars for v in (b["output_low"], b["output_high"])] + [base]
-        log = min(ends) > 0  # a ratio axis only where every end is positive
         ax.set_xscale("log" if log else "linear")
         ax.axvline(base, color="black", linewidth=1.2)
-        ax.set_yticks(range(len(bars) - 1, -1, -1), [b["assumption"] for b in bars])
-        out_unit = units.get(output_name, "")
-        ax.set_xlabel(f"{output_name} ({out_unit})" if out_unit else output_name)
-        ax.set_title(f"{output_name}: one assumption at a time, base case "
-                     f"{_with_unit(base, out_unit)} (black line)", fontsize=10)
-        # Room on both sides for the input labels (a log axis: pad by a factor).
-        pad = (max(ends) - min(ends)) * 0.6 or 1.0
-        ax.set_xlim(*((min(ends) / 4, max(ends) * 4) if log
-                      else (min(ends) - pad, max(ends) + pad)))
-        ax.legend(handles=[
-            Patch(color=colors[0], label=f"input at its {100 * low_q:g}% quantile"),
-            Patch(color=colors[1], label=f"input at its {100 * high_q:g}% quantile")],
-            loc="lower right", fontsize=8)
+        ax.grid(False, axis="y")  # a line through every row would strike through its labels
+        ax.set_yticks(range(len(bars) - 1, -1, -1),
+                      [textwrap.fill(labels.get(b["assumption"], b["assumption"]), LABEL_WIDTH)
+                       for b in bars])
+        ax.set_ylim(-0.6, len(bars) - 0.4)
+        scale = f"{'log' if log else 'linear'} scale"
+        note = ("" if not small else "\n" + textwrap.fill(
+            f"Not drawn, each moving it by under {SMALL:.0%} of the largest bar: "
+            + ", ".join(labels.get(b["assumption"], b["assumption"]) for b in small) + ".", 90))
+        ax.set_xlabel((f"{out_label} ({out_unit}), {scale}" if out_unit
+                       else f"{out_label}, {scale}") + note)
+        fig.suptitle(f"{out_label}: one assumption at a time, the others at their medians\n"
+                     f"base case {_with_unit(base, out_unit)} (black line)", fontsize=10)
+        fig.legend(handles=[
+            Patch(color=colors[0], label=f"assumption at its {100 * low_q:g}% quantile"),
+            Patch(color=colors[1], label=f"assumption at its {100 * high_q:g}% quantile")],
+            loc="outside lower center", ncols=2, fontsize=8, frameon=False)
         sns.despine(ax=ax, left=True)
+        if bars:
+            # Plain tick labels before the layout is measured (a log axis's default labels
+            # are mathtext, slow to lay out), and again for the widened range.
+            readable_ticks(ax.xaxis, min(ends), max(ends), log, most=5)
+            _fit_labels(fig, ax, texts, log, ends)
+            readable_ticks(ax.xaxis, *ax.get_xlim(), log, most=5)
     return fig
 
 
