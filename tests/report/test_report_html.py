@@ -59,8 +59,9 @@ def test_report_directory_holds_html_markdown_json_figures(report_dir):
     assert {"report.html", "report.md", "summary.json", "draws.nc", "figures"} <= names
     doc = json.loads((report_dir / "summary.json").read_text())
     figures = {p.stem for p in (report_dir / "figures").iterdir()}
+    uncertain = [n for n, row in doc["assumptions"].items() if row["family"] != "fixed"]
     assert figures == ({f"dist_{n}" for n in doc["headline"]}
-                       | {f"prior_{n}" for n in doc["assumptions"]}
+                       | {f"prior_{n}" for n in uncertain}  # a fixed value has no density
                        | {f"tornado_{n}" for n in doc["headline"]})
     manifest = json.loads((report_dir / "manifest.json").read_text())
     assert "report.html" in manifest["files"] and "figures/dist_fleet_gpus.svg" in manifest["files"]
@@ -72,7 +73,8 @@ def test_html_is_self_contained(report_dir):
     assert "script" not in tags and "link" not in tags and "iframe" not in tags
     images = [attrs for tag, attrs in page.tags if tag == "img"]
     doc = json.loads((report_dir / "summary.json").read_text())
-    assert len(images) == 2 * len(doc["headline"]) + len(doc["assumptions"])
+    uncertain = [n for n, row in doc["assumptions"].items() if row["family"] != "fixed"]
+    assert len(images) == 2 * len(doc["headline"]) + len(uncertain)
     for attrs in images:
         assert attrs["src"].startswith("data:image/svg+xml;base64,") and attrs["alt"]
         svg = base64.b64decode(attrs["src"].split(",", 1)[1]).decode("utf-8")
@@ -96,6 +98,14 @@ def test_html_and_markdown_give_the_sections_in_the_issue_order(report_dir):
     for line in markdown.splitlines():
         if line.startswith("![") and "](figures/" in line:
             assert (report_dir / line.split("](", 1)[1].split(")", 1)[0]).is_file()
+
+
+def test_assumption_table_sketches_uncertain_priors_and_leaves_fixed_ones_blank(report_dir):
+    lines = (report_dir / "report.md").read_text("utf-8").splitlines()
+    fixed = next(line for line in lines if line.startswith("| `fps` | fixed |"))
+    uncertain = next(line for line in lines if line.startswith("| `sora_params` | lognormal |"))
+    assert "| frames/s |  |" in fixed and "![" not in fixed  # no sketch, no broken image
+    assert "| ![prior density of sora_params](figures/prior_sora_params.svg) |" in uncertain
 
 
 def test_headline_says_the_articles_percentile_in_words(report_dir):
@@ -152,7 +162,8 @@ def test_every_image_decodes_with_a_size(loaded, report_dir):
         "return Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight,"
         " i.getBoundingClientRect().width])")
     doc = json.loads((report_dir / "summary.json").read_text())
-    assert len(sizes) == 2 * len(doc["headline"]) + len(doc["assumptions"])
+    uncertain = [n for n, row in doc["assumptions"].items() if row["family"] != "fixed"]
+    assert len(sizes) == 2 * len(doc["headline"]) + len(uncertain)
     for complete, natural_width, natural_height, shown_width in sizes:
         assert complete and natural_width > 0 and natural_height > 0 and shown_width > 0
 

@@ -17,12 +17,18 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import FixedFormatter, FixedLocator, NullLocator
 
 from ..summary import format_value
+from .axes import readable_ticks, tick_text
+
+if TYPE_CHECKING:
+    from ..families import Family
 
 __all__ = ["COLORS", "distribution_figure", "forest_figure", "prior_sketch", "to_svg"]
 
@@ -31,7 +37,8 @@ COLORS = {"draws": "#0173b2", "interval": "#0173b2", "article": "#d55e00", "medi
           "muted": "#949494"}
 ECDF_POINTS = 400  # an ECDF through 400 quantiles is smooth and keeps the SVG small
 HIST_BINS = 60
-SKETCH_DRAWS = 4000  # enough for a density sketch; KDE cost grows with the draws
+SKETCH_CELLS = 240  # grid cells of a prior's density sketch: smooth at 1.8 inches wide
+SKETCH_RANGE = (0.001, 0.999)  # the quantiles a sketch spans
 
 
 def _log_axis(draws: np.ndarray) -> bool:
@@ -108,45 +115,91 @@ def distribution_figure(draws: np.ndarray, stats: dict, label: str, unit: str,
         ax.set_xlim(low, high)
         ax.grid(True, which="major", alpha=0.3, lw=0.6)
         ax.spines[["top", "right"]].set_visible(False)
+    readable_ticks(ecdf_ax.xaxis, low, high, log, most=6)  # shared with the histogram's axis
     hist_ax.set_ylabel("density per decade" if log else "density")
     hist_ax.set_title(label, loc="left", fontsize=11)
-    hist_ax.legend(fontsize=8, frameon=False, loc="upper right")
+    # Below the axes, never over the bars or the marks.
+    fig.legend(*hist_ax.get_legend_handles_labels(), loc="outside lower center", ncols=4,
+               fontsize=8, frameon=False)
     ecdf_ax.set_ylabel("share of draws ≤ x")
     ecdf_ax.set_ylim(0, 1)
     ecdf_ax.set_xlabel(f"{unit} ({'log scale' if log else 'linear scale'})")
     return fig
 
 
-def prior_sketch(draws: np.ndarray, fixed: bool = False) -> Figure:
-    """A small density sketch of one assumption's prior (a spike for a fixed value)."""
-    import seaborn as sns
+def prior_sketch(dist: Family) -> Figure:
+    """A small sketch of one assumption's prior from its family's exact distribution, not from
+    draws: the density between its 0.1% and 99.9% quantiles (per decade on a log axis), or its
+    probabilities as stems for a discrete family. A single value (a fixed assumption) has no
+    sketch (ValueError).
 
-    draws = np.asarray(draws, dtype=float).ravel()
+    The density of each of :data:`SKETCH_CELLS` grid cells (log-spaced for a positive family) is
+    the cell's exact probability, from the family's float64 ``cdf``, over its width; a family
+    without a ``cdf`` gives ``exp(log_prob)`` at the cells' centres instead.
+
+    >>> from uncertainty.families import LogNormal
+    >>> prior_sketch(LogNormal(median=2e10, sigma=1.0)).axes[0].get_xscale()
+    'log'
+    """
+    if dist.support[0] == dist.support[1]:
+        raise ValueError(f"{dist.describe()} is a single value: there is no density to sketch")
     fig = Figure(figsize=(1.8, 0.62), layout="constrained")
     ax = fig.subplots()
-    if fixed or np.ptp(draws) == 0:
-        ax.axvline(draws[0], color=COLORS["draws"], lw=2)
-        ax.set_xlim(draws[0] * 0.5, draws[0] * 1.5) if draws[0] > 0 else None
+    low, high, log, ticks = (_discrete_stems if dist.discrete else _density_curve)(ax, dist)
+    ax.set_xscale("log" if log else "linear")  # before the ticks: a scale brings its own
+    ax.set_xlim(low, high)
+    if ticks:  # a discrete family's values
+        ax.xaxis.set_major_locator(FixedLocator(ticks))
+        ax.xaxis.set_major_formatter(FixedFormatter([tick_text(v) for v in ticks]))
+        ax.xaxis.set_minor_locator(NullLocator())
     else:
-        # Evenly spaced draws, not a random subsample: the sketch needs no key of its own.
-        sample = draws[:: max(1, draws.size // SKETCH_DRAWS)]
-        log = _log_axis(sample)
-        # cut=0 keeps the density inside the draws' range (shares stay in (0, 1]).
-        sns.kdeplot(x=sample, ax=ax, fill=True, color=COLORS["draws"], log_scale=log, cut=0,
-                    linewidth=1, warn_singular=False)
-        low, high = np.quantile(sample, [0.005, 0.995])
-        ax.set_xlim(low, high)
-        ax.tick_params(axis="x", labelsize=7, pad=1, length=2)
-        ax.xaxis.get_offset_text().set_fontsize(7)
-        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())  # labels would collide
-        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(3) if not log
-                                   else matplotlib.ticker.LogLocator(numticks=3))
+        readable_ticks(ax.xaxis, low, high, log, most=3)
+    ax.set_ylim(bottom=0)
+    ax.tick_params(axis="x", labelsize=7, pad=1, length=2)
     ax.set_yticks([])
-    ax.set_ylabel("")
     ax.spines[["top", "right", "left"]].set_visible(False)
-    if fixed or np.ptp(draws) == 0:
-        ax.set_xticks([])
     return fig
+
+
+def _density_curve(ax, dist: Family) -> tuple[float, float, bool, list[float]]:
+    low, high = dist.quantile(SKETCH_RANGE[0]), dist.quantile(SKETCH_RANGE[1])
+    if not low < high:  # a family so narrow that float32 quantiles coincide
+        low, high = low - 0.5 * abs(low or 1.0), high + 0.5 * abs(high or 1.0)
+    positive = dist.strictly_positive and low > 0
+    log = positive and high / low > 10
+    edges = (np.geomspace(low, high, SKETCH_CELLS + 1) if positive
+             else np.linspace(low, high, SKETCH_CELLS + 1))
+    # The axis's own unit: per decade on a log axis, so the area under the curve is the share.
+    widths = np.diff(np.log10(edges)) if log else np.diff(edges)
+    centres = np.sqrt(edges[:-1] * edges[1:]) if positive else 0.5 * (edges[:-1] + edges[1:])
+    try:
+        density = np.diff(dist.cdf(edges)) / widths
+    except NotImplementedError:
+        density = np.exp(np.asarray(dist.log_prob(centres), np.float64)) * (
+            centres * np.log(10.0) if log else 1.0)
+    density = np.nan_to_num(np.clip(density, 0.0, None))
+    ax.fill_between(centres, density, color=COLORS["draws"], alpha=0.3, lw=0)
+    ax.plot(centres, density, color=COLORS["draws"], lw=1)
+    return low, high, log, []
+
+
+def _discrete_stems(ax, dist: Family) -> tuple[float, float, bool, list[float]]:
+    values = np.unique(np.asarray(dist.values, np.float64))
+    # Each value's probability: the jump of the cdf there.
+    probs = np.diff(np.concatenate([[0.0], dist.cdf(values)]))
+    log = bool(values[0] > 0 and values[-1] / values[0] > 10)
+    ax.vlines(values, 0.0, probs, color=COLORS["draws"], lw=2.5)
+    ax.plot(values, probs, "o", color=COLORS["draws"], ms=3)
+    ax.set_ylim(0, 1.15 * probs.max())  # room for the markers
+    if log:
+        pad = (values[-1] / values[0]) ** 0.08
+        low, high = values[0] / pad, values[-1] * pad
+    else:
+        pad = 0.08 * (values[-1] - values[0])
+        low, high = values[0] - pad, values[-1] + pad
+    # Ticks at the values themselves: every one when few, else the ends and the middle one.
+    shown = values if values.size <= 4 else values[[0, values.size // 2, -1]]
+    return low, high, log, [float(v) for v in shown]
 
 
 def forest_figure(rows: Sequence[dict], label: str, unit: str,
@@ -167,6 +220,11 @@ def forest_figure(rows: Sequence[dict], label: str, unit: str,
     values = [v for row in rows for v in row["eti_90"]] + list(article)
     log = min(values) > 0 and max(values) / min(values) > 10
     ax.set_xscale("log" if log else "linear")
+    pad = 0.03 * (max(values) - min(values) or 1.0)
+    low, high = ((min(values) / 1.15, max(values) * 1.15) if log
+                 else (min(values) - pad, max(values) + pad))
+    ax.set_xlim(low, high)
+    readable_ticks(ax.xaxis, low, high, log, most=6)
     ax.set_yticks(positions, [row["name"] for row in rows])
     ax.set_ylim(-0.7, len(rows) - 0.3)
     ax.set_xlabel(f"{unit} (median, 50% and 90% intervals; {'log' if log else 'linear'} scale)")

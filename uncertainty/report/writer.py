@@ -45,7 +45,7 @@ from .blocks import FIGURES_DIR, Section, table_markdown, to_markdown
 from .export import write_exports
 from .figures import distribution_figure, prior_sketch, to_svg
 from .html import to_html
-from .plots import evppi_figure, shapley_figure, tornado_figure
+from .plots import evppi_figure, moving_bars, shapley_figure, tornado_figure
 from .sections import (
     REPORT_SECTIONS,
     headline_table_block,
@@ -222,32 +222,38 @@ def render_html(doc: dict, description: str = "", svgs: Mapping[str, str] | None
     return to_html(report_title(doc), _sections(doc, svgs), svgs, report_intro(doc, description))
 
 
-def report_figures(doc: dict, tree: xr.DataTree) -> dict[str, Figure]:
-    """Figure name -> Figure: a distribution per headline output, a sketch per assumption."""
+def report_figures(doc: dict, tree: xr.DataTree, priors: PriorSet) -> dict[str, Figure]:
+    """Figure name -> Figure: a distribution per headline output (from the kept draws), a
+    sketch of each uncertain assumption's prior (from its family, exactly: none for a fixed
+    one), and the sensitivity charts, labelled with the model's labels and units."""
     draws, outputs = tree["prior"], doc["model"]["outputs"]
     whose = doc["model"]["marks_label"].removeprefix("the ")
     figures = {f"dist_{name}": distribution_figure(draws[name].values, doc["outputs"][name],
                                                    outputs[name]["label"], outputs[name]["unit"],
                                                    whose)
                for name in doc["headline"]}
-    for name, row in doc["assumptions"].items():
-        figures[f"prior_{name}"] = prior_sketch(draws[name].values, fixed=row["family"] == "fixed")
-    units = {name: row["unit"] for name, row in doc["assumptions"].items()}
+    for name in priors.uncertain:
+        figures[f"prior_{name}"] = prior_sketch(priors[name].dist)
+    units = {name: row["unit"] for name, row in doc["assumptions"].items()} | {
+        name: output["unit"] for name, output in outputs.items()}
+    labels = {name: priors.model.label(name) if priors.model else name for name in priors} | {
+        name: output["label"] for name, output in outputs.items()}
     if doc.get("voi"):
         figures["voi"] = evppi_figure(doc["voi"],
                                       doc["model"]["outputs"][doc["voi"]["output"]]["unit"])
     for name, effects in (doc.get("shapley") or {}).get("outputs", {}).items():
         figures[f"shapley_{name}"] = shapley_figure(effects, doc["model"]["outputs"][name]["label"])
     for name, result in (doc.get("tornado") or {}).get("outputs", {}).items():
-        if any(bar.get("swing", 1.0) for bar in result["bars"]):  # none for a fixed output
-            figures[f"tornado_{name}"] = tornado_figure(result, name, units)
+        if moving_bars(result):  # none for an output no assumption moves
+            figures[f"tornado_{name}"] = tornado_figure(result, name, units, labels)
     return figures
 
 
-def write_figures(staging: Path, figures: Mapping[str, Figure]) -> dict[str, str]:
-    """Write ``figures/NAME.svg`` under ``staging``; return name -> SVG text."""
+def write_figures(staging: Path, figures: Mapping[str, Figure | str]) -> dict[str, str]:
+    """Write ``figures/NAME.svg`` under ``staging`` from Figures or their SVG text (each figure
+    is rendered once, here or before); return name -> SVG text."""
     (staging / FIGURES_DIR).mkdir()
-    svgs = {name: to_svg(fig) for name, fig in figures.items()}
+    svgs = {name: fig if isinstance(fig, str) else to_svg(fig) for name, fig in figures.items()}
     for name, svg in svgs.items():
         (staging / FIGURES_DIR / f"{name}.svg").write_text(svg, "utf-8")
     return svgs
@@ -296,8 +302,8 @@ def run_report(priors_path: str, out: Path, samples: int | None, seed: int, forc
     doc = summary_document(priors, result, command, sensitivity, feedback, exports)
     if not write:
         return doc
-    with feedback.phase("figures"):
-        figures = report_figures(doc, tree)
+    with feedback.phase("figures"):  # drawn and rendered to SVG, the one format used
+        figures = {name: to_svg(fig) for name, fig in report_figures(doc, tree, priors).items()}
     with feedback.phase("writing"), output_directory(out, force, provenance) as staging:
         svgs = write_figures(staging, figures)
         (staging / "summary.json").write_text(jsontext.dumps(doc, indent=1) + "\n", "utf-8")
