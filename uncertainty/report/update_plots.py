@@ -14,11 +14,18 @@ Example
 
 from __future__ import annotations
 
+import textwrap
+from collections.abc import Collection
+
 import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 
+from .axes import readable_ticks, tick_text
+
 __all__ = ["moved_most", "prior_posterior_figure"]
+
+TITLE_WIDTH = 40  # characters per line of a panel's title
 
 
 def _values(tree: xr.DataTree, group: str, name: str) -> np.ndarray:
@@ -48,28 +55,64 @@ def moved_most(tree: xr.DataTree, names: list[str], count: int = 4) -> list[str]
     return sorted(scores, key=scores.get, reverse=True)[:count]
 
 
-def prior_posterior_figure(tree: xr.DataTree, names: list[str],
-                           units: dict | None = None) -> Figure:
-    """One panel per name: prior and posterior histograms (density), log x-axis when positive."""
+def prior_posterior_figure(tree: xr.DataTree, names: list[str], units: dict | None = None,
+                           labels: dict | None = None,
+                           discrete: Collection[str] = ()) -> Figure:
+    """One panel per name, prior and posterior: histograms (density per unit of the axis, so per
+    decade on a log axis) for a continuous quantity, a log axis when it is positive and spans
+    more than a factor of ten; side-by-side bars of each value's probability for the names in
+    ``discrete``. Panels are titled with ``labels`` (name -> readable label) and their axes
+    carry ``units`` and a few round, labelled ticks."""
     import seaborn as sns
 
-    units = units or {}
-    figure = Figure(figsize=(4.2 * len(names), 3.2), layout="constrained")
+    units, labels = units or {}, labels or {}
+    figure = Figure(figsize=(4.2 * len(names), 3.4), layout="constrained")
     axes = figure.subplots(1, len(names), squeeze=False)[0]
     palette = sns.color_palette("colorblind", 2)
     for ax, name in zip(axes, names, strict=True):
         prior, posterior = _values(tree, "prior", name), _values(tree, "posterior", name)
-        _, _, log = _scale(prior, posterior)
-        low, high = np.quantile(np.concatenate([prior, posterior]), [0.005, 0.995])
-        bins = np.geomspace(low, high, 50) if log and low > 0 else np.linspace(low, high, 50)
-        for values, label, color in ((prior, "prior", palette[0]),
-                                     (posterior, "posterior", palette[1])):
-            ax.hist(values, bins=bins, density=True, histtype="stepfilled", alpha=0.45,
-                    color=color, label=label)
-        if log and low > 0:
-            ax.set_xscale("log")
-        ax.set_title(name, fontsize=10)
+        if name in discrete:
+            _probability_bars(ax, prior, posterior, palette)
+            ax.set_ylabel("probability")
+        else:
+            log = _histograms(ax, prior, posterior, palette)
+            ax.set_yticks([])
+            ax.set_ylabel("density per decade" if log else "density")
+        ax.set_title(textwrap.fill(labels.get(name, name), TITLE_WIDTH), fontsize=10)
         ax.set_xlabel(units.get(name, ""))
-        ax.set_yticks([])
-    axes[0].legend(frameon=False, fontsize=8)
+        ax.spines[["top", "right"]].set_visible(False)
+    figure.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=2,
+                  frameon=False, fontsize=9)
     return figure
+
+
+def _histograms(ax, prior: np.ndarray, posterior: np.ndarray, palette) -> bool:
+    """Prior and posterior histograms on shared bins; True when the axis is logarithmic."""
+    low, high = np.quantile(np.concatenate([prior, posterior]), [0.005, 0.995])
+    log = bool(low > 0 and high / low > 10)
+    if not high > low:
+        low, high = low - 0.5 * abs(low or 1.0), high + 0.5 * abs(high or 1.0)
+    bins = np.geomspace(low, high, 51) if log else np.linspace(low, high, 51)
+    widths = np.diff(np.log10(bins)) if log else np.diff(bins)
+    for values, label, color in ((prior, "prior", palette[0]),
+                                 (posterior, "posterior", palette[1])):
+        counts, _ = np.histogram(values, bins)
+        ax.stairs(counts / (values.size * widths), bins, fill=True, alpha=0.45, color=color,
+                  label=label)
+    ax.set_xscale("log" if log else "linear")  # before the ticks: a scale brings its own
+    ax.set_xlim(low, high)
+    readable_ticks(ax.xaxis, low, high, log, most=5)
+    return log
+
+
+def _probability_bars(ax, prior: np.ndarray, posterior: np.ndarray, palette) -> None:
+    """Each value's share of the draws, prior and posterior side by side, one slot per value
+    (evenly spaced whatever the values, labelled with them)."""
+    values = np.unique(np.concatenate([prior, posterior]))
+    slots = np.arange(values.size)
+    for offset, draws, label, color in ((-0.2, prior, "prior", palette[0]),
+                                        (0.2, posterior, "posterior", palette[1])):
+        shares = (draws[:, None] == values[None, :]).mean(axis=0)
+        ax.bar(slots + offset, shares, 0.4, color=color, alpha=0.8, label=label)
+    ax.set_xticks(slots, [tick_text(v) for v in values])
+    ax.set_xlim(-0.6, values.size - 0.4)

@@ -193,8 +193,10 @@ def write_update_report(result, doc: dict, out: Path, force: bool = False,
     moved = moved_most(result.tree, inputs, FIGURE_COUNT)
     units = ({n: priors.unit(n) for n in priors}
              | {n: q.unit for n, q in result.model.outputs.items()})
-    figures = {"prior_vs_posterior": prior_posterior_figure(result.tree, moved, units)} if moved \
-        else {}
+    labels = {n: result.model.label(n) for n in moved}
+    discrete = {n for n in moved if priors[n].dist.discrete}
+    figures = {"prior_vs_posterior": prior_posterior_figure(result.tree, moved, units, labels,
+                                                            discrete)} if moved else {}
     figure = next(iter(figures), None)
     sections = update_sections(result, doc, figure, moved)
     with output_directory(Path(out), force=force, provenance=provenance) as staging:
