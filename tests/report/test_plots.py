@@ -7,7 +7,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from uncertainty.report.axes import overlapping_texts
-from uncertainty.report.plots import moving_bars, tornado_figure
+from uncertainty.report.plots import evppi_figure, moving_bars, shapley_figure, tornado_figure
 
 # A hand-made tornado entry (the shape tornado() returns), so the test needs no model run.
 ENTRY = {
@@ -111,3 +111,22 @@ def test_tornado_on_a_linear_axis_fits_long_labels():
     fig = tornado_figure(entry, "profit", {"margin": "USD per unit of something", "profit": "USD"})
     assert fig.axes[0].get_xscale() == "linear"
     assert overlapping_texts(fig) == []
+
+
+def test_shapley_and_value_of_information_charts_name_assumptions_by_their_labels():
+    effects = {"big": {"shapley": 0.6, "shapley_ci": [0.5, 0.7], "first_order": 0.55,
+                       "total": 0.65},
+               "small": {"shapley": 0.3, "shapley_ci": [0.2, 0.4], "first_order": 0.25,
+                         "total": 0.35},
+               "negligible": {"shapley": 0.001, "shapley_ci": [0.0, 0.002],
+                              "first_order": 0.001, "total": 0.001}}
+    shapley = shapley_figure(effects, "peak fleet", LABELS)
+    assert [t.get_text() for t in shapley.axes[0].get_yticklabels()] == [
+        "Sora parameter count", "small"]
+    voi = evppi_figure({"evppi": {"big": 4e6, "inverse": 1e6}, "evpi": 1e7, "output": "y",
+                        "provision": 3e6, "unit": "USD"}, "GPUs", LABELS)
+    ax = voi.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Sora parameter count",
+                                                            "frames per latent frame"]
+    assert ax.get_title().startswith("Value of information for providing peak fleet")
+    assert overlapping_texts(shapley) == [] and overlapping_texts(voi) == []

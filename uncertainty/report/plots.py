@@ -37,6 +37,11 @@ LABEL_GAP = 4  # points between a bar's end and its label
 LABEL_WIDTH = 34  # characters per line of an assumption's label on the y axis
 
 
+def _names(names: list[str], labels: dict | None) -> list[str]:
+    """Each name's label (the model's, wrapped), or the name where there is none."""
+    return [textwrap.fill((labels or {}).get(name, name), LABEL_WIDTH) for name in names]
+
+
 def _with_unit(value: float, unit: str) -> str:
     return f"{tick_text(value)} {unit}".strip()  # 5B, 0.3, 8e20: as the axes write numbers
 
@@ -160,8 +165,7 @@ def tornado_figure(output_result: dict, output_name: str, units: dict,
         ax.axvline(base, color="black", linewidth=1.2)
         ax.grid(False, axis="y")  # a line through every row would strike through its labels
         ax.set_yticks(range(len(bars) - 1, -1, -1),
-                      [textwrap.fill(labels.get(b["assumption"], b["assumption"]), LABEL_WIDTH)
-                       for b in bars])
+                      _names([b["assumption"] for b in bars], labels))
         ax.set_ylim(-0.6, len(bars) - 0.4)
         scale = f"{'log' if log else 'linear'} scale"
         note = ("" if not small else "\n" + textwrap.fill(
@@ -185,12 +189,13 @@ def tornado_figure(output_result: dict, output_name: str, units: dict,
     return fig
 
 
-def shapley_figure(effects: dict, label: str) -> Figure:
+def shapley_figure(effects: dict, label: str, labels: dict | None = None) -> Figure:
     """Per assumption (largest Shapley effect on top): its Shapley effect with a 95% interval,
     its first-order index (correlated partners included) and its total index as if the
     assumptions were independent; assumptions under half a percent on every bar are left out.
 
-    ``effects`` is one output of :func:`~uncertainty.sensitivity.shapley.shapley_effects`."""
+    ``effects`` is one output of :func:`~uncertainty.sensitivity.shapley.shapley_effects`;
+    ``labels`` (name -> the model's label) names the assumptions where given."""
     import seaborn as sns
 
     ranked = [(n, ix) for n, ix in sorted(effects.items(), key=lambda kv: -kv[1]["shapley"])
@@ -210,19 +215,23 @@ def shapley_figure(effects: dict, label: str) -> Figure:
                     label="first-order (what knowing it removes)" if row == 0 else None)
             ax.barh(y - height, ix["total"], height, color=colors[2],
                     label="total, as if independent" if row == 0 else None)
-        ax.set_yticks(range(len(ranked) - 1, -1, -1), [name for name, _ in ranked])
+        ax.set_yticks(range(len(ranked) - 1, -1, -1), _names([name for name, _ in ranked], labels))
+        ax.grid(False, axis="y")  # a line through every row would strike through its bars
         ax.set_xlabel(f"share of the variance of {label}")
         largest = max((max(ix["shapley_ci"][1], ix["first_order"], ix["total"])
                        for _, ix in ranked), default=1.0)
         ax.set_xlim(0, min(1.0, 1.15 * largest))
-        ax.legend(loc="lower right", fontsize=8)
+        fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=3,
+                   fontsize=8, frameon=False)  # below the chart, never over a bar
         sns.despine(ax=ax, left=True)
     return fig
 
 
-def evppi_figure(voi: dict, output_unit: str = "output unit") -> Figure:
+def evppi_figure(voi: dict, output_unit: str = "output unit",
+                 labels: dict | None = None) -> Figure:
     """The expected value of partial perfect information of each assumption (largest on top),
-    each labelled with its share of the EVPI (what knowing the output itself would save)."""
+    each labelled with its share of the EVPI (what knowing the output itself would save);
+    ``labels`` (name -> the model's label) names the assumptions and the output where given."""
     import seaborn as sns
 
     ranked = [(n, v) for n, v in sorted(voi["evppi"].items(), key=lambda kv: -kv[1])
@@ -238,11 +247,13 @@ def evppi_figure(voi: dict, output_unit: str = "output unit") -> Figure:
             ax.annotate(f"{format_value(value)} ({100 * value / voi['evpi']:.1f}% of EVPI)",
                         (value, y), xytext=(4, 0), textcoords="offset points", va="center",
                         fontsize=8)
-        ax.set_yticks(range(len(ranked) - 1, -1, -1), [n for n, _ in ranked])
+        ax.set_yticks(range(len(ranked) - 1, -1, -1), _names([n for n, _ in ranked], labels))
+        ax.grid(False, axis="y")
         ax.set_xlabel(f"expected loss saved by knowing it before choosing{unit}")
         ax.set_xlim(0, 1.35 * max(values, default=1.0))
         ax.xaxis.set_major_formatter(lambda x, _: format_value(x))
-        ax.set_title(f"Value of information for providing {voi['output']}: best provision "
+        output = (labels or {}).get(voi["output"], voi["output"])
+        ax.set_title(f"Value of information for providing {output}: best provision "
                      f"{format_value(voi['provision'])}, EVPI {format_value(voi['evpi'])}",
                      fontsize=10)
         sns.despine(ax=ax, left=True)

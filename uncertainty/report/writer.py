@@ -240,9 +240,11 @@ def report_figures(doc: dict, tree: xr.DataTree, priors: PriorSet) -> dict[str, 
         name: output["label"] for name, output in outputs.items()}
     if doc.get("voi"):
         figures["voi"] = evppi_figure(doc["voi"],
-                                      doc["model"]["outputs"][doc["voi"]["output"]]["unit"])
+                                      doc["model"]["outputs"][doc["voi"]["output"]]["unit"],
+                                      labels)
     for name, effects in (doc.get("shapley") or {}).get("outputs", {}).items():
-        figures[f"shapley_{name}"] = shapley_figure(effects, doc["model"]["outputs"][name]["label"])
+        figures[f"shapley_{name}"] = shapley_figure(effects, doc["model"]["outputs"][name]["label"],
+                                                    labels)
     for name, result in (doc.get("tornado") or {}).get("outputs", {}).items():
         if moving_bars(result):  # none for an output no assumption moves
             figures[f"tornado_{name}"] = tornado_figure(result, name, units, labels)
