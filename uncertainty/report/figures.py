@@ -231,8 +231,9 @@ def forest_figure(rows: Sequence[dict], label: str, unit: str,
     ax.set_title(label, loc="left", fontsize=11)
     ax.grid(True, axis="x", which="major", alpha=0.3, lw=0.6)
     ax.spines[["top", "right"]].set_visible(False)
-    if article:
-        ax.legend(fontsize=8, frameon=False, loc="lower right")
+    if article:  # above the chart, beside the title: never over an interval
+        fig.legend(*ax.get_legend_handles_labels(), fontsize=8, frameon=False,
+                   loc="outside upper right")
     return fig
 
 
