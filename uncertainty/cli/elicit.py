@@ -30,7 +30,6 @@ import math
 import re
 import sys
 
-from .. import jsontext
 from ..errors import UserError
 from ..report.blocks import Table, table_markdown
 
@@ -107,7 +106,7 @@ def cmd_elicit(args) -> int:
             "quantiles": _quantile_table(fit["dist"], probs), "toml": toml}
         if compare is not None:
             doc["compare"] = {name: entry["json"] for name, entry in compare.items()}
-        print(jsontext.dumps(doc, indent=1))
+        print(json.dumps(doc, indent=1))  # float64 fits: every digit is carried
         return 0
 
     print(fit["dist"].describe())
