@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UserError
+from ..jsontext import carried
 
 __all__ = ["FORMATS", "check_exports", "summary_table", "write_exports"]
 
@@ -52,8 +53,9 @@ def check_exports(formats: Collection[str]) -> None:
 
 
 def summary_table(doc: dict) -> tuple[list[str], list[list]]:
-    """Column names and one row per output of ``summary.json``'s ``outputs``."""
-    outputs = doc["outputs"]
+    """Column names and one row per output of ``summary.json``'s ``outputs``, with its numbers
+    (rounded to the precision they carry, as summary.json writes them)."""
+    outputs = carried(doc["outputs"])
     units = doc.get("model", {}).get("outputs", {})
     keys: list[str] = []
     pairs: set[str] = set()
