@@ -114,7 +114,8 @@ def test_headline_says_the_articles_percentile_in_words(report_dir):
     percent = round(100 * fleet["article_percentile"])
     suffix = ("th" if 10 <= percent % 100 <= 20
               else {1: "st", 2: "nd", 3: "rd"}.get(percent % 10, "th"))
-    sentence = (f"The article's 720k GPUs (peak serving fleet) sits at the {percent}{suffix} "
+    # the fleet counts the priors' GPU (H100 for the article priors), as its unit says
+    sentence = (f"The article's 720k H100s (peak serving fleet) sits at the {percent}{suffix} "
                 "percentile")
     for name in ("report.md", "report.html"):
         assert sentence in (report_dir / name).read_text("utf-8")
