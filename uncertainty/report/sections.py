@@ -49,6 +49,13 @@ def _unit(doc: dict, name: str) -> str:
     return _model(doc).get("outputs", {}).get(name, {}).get("unit", "")
 
 
+def _label_with_unit(doc: dict, name: str) -> str:
+    """"peak serving fleet (H100s)"; the unit left out when there is none or the label says it
+    ("training H100-months")."""
+    label, unit = _label(doc, name), _unit(doc, name)
+    return f"{label} ({unit})" if unit and unit not in label else label
+
+
 def _whose(doc: dict) -> str:
     """Whose figures the marks are, as a possessive: "the article's"."""
     return f"{_model(doc).get('marks_label', 'reference')}'s"
@@ -96,7 +103,7 @@ def headline_table_block(doc: dict) -> Table:
     marked = _marked(doc)
     for name in doc["headline"]:
         s = doc["outputs"][name]
-        row = [f"{_label(doc, name)} ({_unit(doc, name)})", format_value(s["median"]),
+        row = [_label_with_unit(doc, name), format_value(s["median"]),
                _interval(s["eti_50"]), _interval(s["eti_90"])]
         if marked and s["article_range"]:
             row += [_interval(s["article_range"]),
