@@ -222,7 +222,7 @@ def test_report_names_the_gpu_and_shows_costs(tmp_path):
     report = (out / "report.md").read_text()
     assert "NVIDIA B200" in report and "`training_cost_usd` | USD" in report
     # The headline counts B200s, and the article's H100 figures are restated for them.
-    assert "training B200-months (B200-months)" in report and "H100-months" not in report.split(
+    assert "| training B200-months |" in report and "H100-months" not in report.split(
         "## 2.")[0]
     assert "article in B200 terms" in report and "by the ratio of dense peaks" in report
     assert doc["outputs"]["fleet_gpus"]["article_value"] == pytest.approx(720e3 * 989.4 / 2250)
