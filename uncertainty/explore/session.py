@@ -269,6 +269,7 @@ def _top_bars(entry: dict) -> dict:
     """The largest swings, leaving out the assumptions that do not move the output (beyond
     float32 rounding: an assumption that cancels out, like the parameter count in the
     breakeven, still swings it by a few parts in 1e7)."""
-    moving = [bar for bar in entry["bars"] if bar["swing"] > 1e-5 * abs(entry["base"])]
-    return {"base": entry["base"], "bars": moving[:TORNADO_BARS]}
+    from ..sensitivity.tornado import moving_bars
+
+    return {"base": entry["base"], "bars": moving_bars(entry)[:TORNADO_BARS]}
 

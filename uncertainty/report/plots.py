@@ -20,16 +20,13 @@ import textwrap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from ..sensitivity.tornado import NO_EFFECT, moving_bars
 from ..summary import format_value
 from .axes import readable_ticks, tick_text
 
 __all__ = ["NO_EFFECT", "SMALL", "evppi_figure", "moving_bars", "shapley_figure", "tornado_figure"]
 
 
-# A bar "has no effect" when neither end moves the output by more than this share of the base
-# case: the engine computes in float32, so an assumption the output does not read can still
-# move it by a few units in the last place.
-NO_EFFECT = 1e-5
 # Bars that move the output by under this share of the largest bar's reach are too short to
 # see: they are named under the chart instead of drawn.
 SMALL = 0.01
@@ -44,15 +41,6 @@ def _names(names: list[str], labels: dict | None) -> list[str]:
 
 def _with_unit(value: float, unit: str) -> str:
     return f"{tick_text(value)} {unit}".strip()  # 5B, 0.3, 8e20: as the axes write numbers
-
-
-def moving_bars(output_result: dict) -> list[dict]:
-    """The bars of one tornado output that move it (by more than :data:`NO_EFFECT` of its base
-    case at either end), largest swing first."""
-    base = output_result["base"]
-    tolerance = NO_EFFECT * max(abs(base), 1e-30)
-    return [bar for bar in output_result["bars"]
-            if max(abs(bar["output_low"] - base), abs(bar["output_high"] - base)) > tolerance]
 
 
 def _visible(bars: list[dict], base: float, log: bool) -> tuple[list[dict], list[dict]]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 
 from ..defaults import MIN_ERROR_SAMPLES
+from ..sensitivity.tornado import moving_bars
 from ..summary import format_value, percentile_words
 from .blocks import Bullets, Image, Section, Table, Text
 
@@ -147,7 +148,8 @@ def distributions(doc: dict, figures: Collection[str]) -> Section:
 def _swing_words(bar: dict) -> str:
     """x3.2 (the ratio of the two ends) when both are positive, else their difference."""
     if bar["swing_log10"] is not None:
-        return f"x{10 ** bar['swing_log10']:.3g}"
+        ratio = 10 ** bar["swing_log10"]
+        return f"x{ratio:.2f}" if ratio < 10 else f"x{ratio:.3g}"  # x1.00, not x1, for 1.004
     return f"±{format_value(bar.get('swing', abs(bar['output_high'] - bar['output_low'])) / 2)}"
 
 
@@ -213,13 +215,13 @@ def _shapley_blocks(doc: dict, name: str, figures: Collection[str]) -> list:
 
 
 def _tornado_table(doc: dict, result: dict, name: str) -> Table:
-    moving = [bar for bar in result["bars"] if bar.get("swing", 1.0)]  # no row for no effect
+    moving = moving_bars(result)  # no row for an assumption that does not move it
     rows = [[f"`{bar['assumption']}`", _interval((bar["input_low"], bar["input_high"])),
              format_value(bar["output_low"]), format_value(bar["output_high"]),
              _swing_words(bar)] for bar in moving]
     q_low, q_high = (percentile_words(result[k]) for k in ("low_quantile", "high_quantile"))
-    return Table(["assumption", "input, low to high", f"{_label(doc, name)} at low",
-                  f"{_label(doc, name)} at high", "swing"], rows,
+    return Table(["assumption", "input, low to high", "output at the low input",
+                  "output at the high input", "swing"], rows,
                  caption=f"Each assumption moved from its {q_low} to its {q_high}, the others held "
                          f"at their medians (base {format_value(result['base'])} "
                          f"{_unit(doc, name)}).")

@@ -28,7 +28,8 @@ from ..model import Model, as_model
 from ..priors import PriorSet
 from ..sampling import CHUNK_SIZE
 
-__all__ = ["TORNADO_NOTE", "chosen_outputs", "fixed_values", "icdf_blocks", "tornado"]
+__all__ = ["NO_EFFECT", "TORNADO_NOTE", "chosen_outputs", "fixed_values", "icdf_blocks",
+           "moving_bars", "tornado"]
 
 TORNADO_NOTE = ("One assumption moves at a time while every other stays at its median, so the "
                 "tornado ignores any correlation or interaction between assumptions by "
@@ -132,3 +133,18 @@ def icdf_blocks(dist, u) -> jnp.ndarray:
     padded = jnp.concatenate([flat, jnp.full(blocks * CHUNK_SIZE - flat.size, 0.5, jnp.float32)])
     values = [dist.icdf(padded[i * CHUNK_SIZE:(i + 1) * CHUNK_SIZE]) for i in range(blocks)]
     return jnp.concatenate(values)[:flat.size].astype(jnp.float32).reshape(jnp.shape(u))
+
+
+# A bar "has no effect" when neither end moves the output by more than this share of the base
+# case: the engine computes in float32, so an assumption the output does not read can still
+# move it by a few units in the last place.
+NO_EFFECT = 1e-5
+
+
+def moving_bars(output_result: dict) -> list[dict]:
+    """The bars of one tornado output that move it (by more than :data:`NO_EFFECT` of its base
+    case at either end), largest swing first."""
+    base = output_result["base"]
+    tolerance = NO_EFFECT * max(abs(base), 1e-30)
+    return [bar for bar in output_result["bars"]
+            if max(abs(bar["output_low"] - base), abs(bar["output_high"] - base)) > tolerance]
