@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from uncertainty import load_priors, stream
 from uncertainty.families.metalog import metalog_basis
+from uncertainty.progress import Feedback
 from uncertainty.report import writer
 from uncertainty.sensitivity import shapley as shapley_module
 from uncertainty.sensitivity.voi import value_of_information
@@ -94,7 +95,8 @@ def run() -> str:
     value_of_information(PRIORS, samples=1000)  # compile
     voi, voi_cpu, voi_wall = _timed(lambda: value_of_information(PRIORS))
     run_ = stream(PRIORS, seed=0, n=1 << 17)
-    _, section_cpu, section_wall = _timed(lambda: writer._sensitivity(PRIORS, run_))
+    _, section_cpu, section_wall = _timed(
+        lambda: writer._sensitivity(PRIORS, run_, Feedback(show=False)))
     return "\n".join([
         "## Shapley effects under correlated priors (informed-2026)", "",
         f"Every output of the Sora model ({len(outputs)}), every uncertain assumption "

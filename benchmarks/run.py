@@ -60,7 +60,7 @@ def main() -> int:
     header = ["# Benchmarks", "",
               "Written by `make bench` (`python benchmarks/run.py`); every number "
               "below was measured in that run.", "", "## Machine", "", *machine(), versions(), ""]
-    sections = []
+    sections, failed = [], []
     sys.path.insert(0, str(HERE))
     for path in modules():
         spec = importlib.util.spec_from_file_location(path.stem, path)
@@ -68,14 +68,20 @@ def main() -> int:
         spec.loader.exec_module(module)
         print(f"running {path.name} ...", file=sys.stderr, flush=True)
         t = time.perf_counter()
-        sections.append(module.run().rstrip() + "\n")
+        try:
+            sections.append(module.run().rstrip() + "\n")
+        except Exception as err:  # one broken benchmark must not lose the others' numbers
+            sections.append(f"## {path.stem}\n\nFAILED: {type(err).__name__}: {err}\n")
+            failed.append(path.name)
         print(f"  {path.name}: {time.perf_counter() - t:.0f} s", file=sys.stderr, flush=True)
     footer = [f"\n_All benchmarks: {time.perf_counter() - started:.0f} s wall time; "
               f"load average at the end: {', '.join(f'{v:.1f}' for v in os.getloadavg())}._\n"]
     (HERE / "RESULTS.md").write_text(
         "\n".join(header) + "\n" + "\n".join(sections) + "\n".join(footer))
     print(f"wrote {HERE / 'RESULTS.md'}", file=sys.stderr)
-    return 0
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
