@@ -306,14 +306,17 @@ def run_report(priors_path: str, out: Path, samples: int | None, seed: int, forc
         return doc
     with feedback.phase("figures"):  # drawn and rendered to SVG, the one format used
         figures = {name: to_svg(fig) for name, fig in report_figures(doc, tree, priors).items()}
-    with feedback.phase("writing"), output_directory(out, force, provenance) as staging:
-        svgs = write_figures(staging, figures)
-        (staging / "summary.json").write_text(jsontext.dumps(doc, indent=1) + "\n", "utf-8")
-        (staging / "report.md").write_text(render_markdown(doc, priors.description, svgs), "utf-8")
-        (staging / "report.html").write_text(render_html(doc, priors.description, svgs), "utf-8")
-        tree.to_netcdf(staging / "draws.nc", engine="h5netcdf")
-        write_exports(staging, exports, result.kept, doc)
-        write_timings(staging, feedback, result)
+    with output_directory(out, force, provenance) as staging:
+        with feedback.phase("writing"):
+            svgs = write_figures(staging, figures)
+            (staging / "summary.json").write_text(jsontext.dumps(doc, indent=1) + "\n", "utf-8")
+            (staging / "report.md").write_text(render_markdown(doc, priors.description, svgs),
+                                               "utf-8")
+            (staging / "report.html").write_text(render_html(doc, priors.description, svgs),
+                                                 "utf-8")
+            tree.to_netcdf(staging / "draws.nc", engine="h5netcdf")
+            write_exports(staging, exports, result.kept, doc)
+        write_timings(staging, feedback, result)  # after "writing", so that it has its time
     return doc
 
 
