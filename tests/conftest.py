@@ -90,6 +90,18 @@ def write_identity_model(folder: Path) -> Path:
     return path
 
 
+def write_identity_priors(folder: Path, ci: tuple[float, float] = (2.0, 8.0),
+                          name: str = "tiny.toml", unit: str = "") -> Path:
+    """``folder/name``: a prior file for :func:`write_identity_model`'s model (written too),
+    with ``x`` lognormal, 90% in ``ci`` (so ``y``'s median is the geometric mean of its ends)."""
+    write_identity_model(folder)
+    path = folder / name
+    path.write_text('[meta]\nmodel = "m.py:MODEL"\n\n[assumptions.x]\ndist = "lognormal"\n'
+                    f"ci = [{ci[0]}, {ci[1]}]\n" + (f'unit = "{unit}"\n' if unit else "")
+                    + 'source = "a test"\n')
+    return path
+
+
 # Headless Chromium through selenium and the system chromedriver, for the pages people look at
 # (report.html, the explore page). Without them the browser tests skip with the reason.
 @pytest.fixture(scope="module")

@@ -6,17 +6,12 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, write_identity_model
+from conftest import ROOT, write_identity_priors
 
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("tiny")
-    write_identity_model(folder)
-    priors = folder / "p.toml"
-    priors.write_text('[meta]\nmodel = "m.py:MODEL"\n\n[assumptions.x]\ndist = "lognormal"\n'
-                      'ci = [1.0, 4.0]\nsource = "a test"\n')
-    return priors
+    return write_identity_priors(tmp_path_factory.mktemp("tiny"), ci=(1.0, 4.0), name="p.toml")
 
 
 def _tornado(priors, *extra, **env):

@@ -4,7 +4,7 @@ summary, and a server that keeps serving."""
 import json
 
 import pytest
-from conftest import write_identity_model
+from conftest import write_identity_priors
 from starlette.testclient import TestClient
 
 from uncertainty.explore import Explorer
@@ -16,10 +16,7 @@ SAMPLES = 1 << 13
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     folder = tmp_path_factory.mktemp("explore")
-    write_identity_model(folder)
-    path = folder / "tiny.toml"
-    path.write_text('[meta]\nmodel = "m.py:MODEL"\n\n'
-                    '[assumptions.x]\ndist = "lognormal"\nci = [2.0, 8.0]\nsource = "a test"\n')
+    path = write_identity_priors(folder)
     saved, reports = folder / "saved", folder / "reports"
     saved.mkdir()
     app = create_app(Explorer(path, samples=SAMPLES), saved, reports)

@@ -5,7 +5,7 @@ import math
 import tomllib
 
 import pytest
-from conftest import write_identity_model
+from conftest import write_identity_priors
 
 from uncertainty import load_priors
 from uncertainty.errors import PriorError
@@ -18,13 +18,8 @@ Z95 = 1.6448536269514722
 
 @pytest.fixture()
 def tiny(tmp_path):
-    """``y = x`` with x lognormal, 90% in [2, 8] (median 4), and a fixed z the model ignores."""
-    write_identity_model(tmp_path)
-    path = tmp_path / "tiny.toml"
-    path.write_text('[meta]\nmodel = "m.py:MODEL"\n\n'
-                    '[assumptions.x]\ndist = "lognormal"\nci = [2.0, 8.0]\nunit = "widgets"\n'
-                    'source = "a test"\n')
-    return path
+    """``y = x`` with x lognormal, 90% in [2, 8] (median 4)."""
+    return write_identity_priors(tmp_path, unit="widgets")
 
 
 def _median(answer):
