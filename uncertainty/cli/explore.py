@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..defaults import DEFAULT_EXPLORE_SAMPLES
 from ..errors import UserError
-from .options import add_priors_option, samples, seed
+from .options import add_priors_option, port, samples, seed
 
 LOOPBACK = "127.0.0.1"
 
@@ -78,18 +78,6 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return host == "localhost"
-
-
-def port(text: str) -> int:
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a port number, got '{text}'") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"a port is 0 to 65535, got {value}")
-    return value
 
 
 def add(commands) -> None:

@@ -14,8 +14,8 @@ from ..errors import UserError
 
 __all__ = ["MODEL_HELP", "Parser", "add_model_option", "add_priors_option", "add_quiet_option",
            "add_run_options", "add_scale_options", "add_stopping_options", "chosen_outputs",
-           "default_out", "feedback", "log_scale_error", "priors_record", "quantile", "rtol",
-           "samples", "seed", "sobol_n", "writes"]
+           "default_out", "feedback", "log_scale_error", "port", "priors_record", "quantile",
+           "rtol", "samples", "seed", "sobol_n", "writes"]
 
 
 def samples(text: str) -> int:
@@ -39,11 +39,23 @@ def seed(text: str) -> int:
     return value
 
 
+def port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got '{text}'") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 to 65535, got {value}")
+    return value
+
+
 class Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line and exit status 2."""
 
     def error(self, message: str):
-        raise UserError(f"{self.prog}: {message} (see --help)")
+        # "sora-uq: error: explore: argument --port: ...": the program is named once
+        command = self.prog.removeprefix("sora-uq").strip()
+        raise UserError(f"{command + ': ' if command else ''}{message} (see --help)")
 
 
 def add_quiet_option(parser) -> None:
