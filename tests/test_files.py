@@ -408,8 +408,8 @@ def test_ctrl_c_during_nuts_stops_update_within_two_seconds_and_writes_nothing(t
     process = subprocess.Popen(  # far more draws than it can finish before the Ctrl-C
         [sys.executable, "-m", "uncertainty.cli", "update", "--priors", "p.toml", "--evidence",
          "ev.toml", "--out", "new.toml", "--report", "rep", "--samples", "1000000"],
-        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=terminal,
-        env={**os.environ, "PYTHONPATH": str(ROOT)})
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=terminal,  # CI: NumPyro's own switch
+        env={**os.environ, "PYTHONPATH": str(ROOT), "CI": "true"})
     os.close(terminal)
     try:
         shown = _read_terminal(controller, b"warmup", process, seconds=180)

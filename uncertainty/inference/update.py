@@ -482,6 +482,9 @@ def _run_nuts(spec: _Spec, key, samples: int, chains: int, warmup: int,
                   init_strategy=init_to_median(num_samples=31))
     mcmc = MCMC(kernel, num_warmup=warmup, num_samples=samples, num_chains=chains,
                 chain_method="vectorized", progress_bar=progress_bar)
+    # NumPyro turns its stepped loop off whenever CI is set in the environment; the CLI needs
+    # it there too, or Ctrl-C waits for the end of sampling.
+    mcmc.progress_bar = progress_bar
     try:
         mcmc.run(key, spec, extra_fields=("diverging",))
     except ValueError as err:  # NumPyro's argument check: a NaN or infinite observed quantity
