@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 import jax
 import jax.numpy as jnp
 import numpy as np
-from scipy import stats as scipy_stats
+from scipy import special as scipy_special
 
 from ..errors import PriorError
 
@@ -187,7 +187,7 @@ def unknown_key(spec: dict, allowed: tuple[str, ...], name: str, where: str) -> 
 
 
 def z_of_level(level: float) -> float:
-    return float(scipy_stats.norm.ppf(0.5 + level / 2))
+    return float(scipy_special.ndtri(0.5 + level / 2))
 
 
 def require(condition: bool, where: str, rule: str) -> None:

@@ -17,9 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.scipy import special, stats
-from scipy import optimize
 from scipy import special as scipy_special
-from scipy import stats as scipy_stats
 
 from .base import Family, register, require, uniform01, z_of_level
 
@@ -117,7 +115,7 @@ class LogNormal(Family):
     def cdf(self, x):
         x = np.asarray(x, np.float64)
         with np.errstate(divide="ignore"):
-            return scipy_stats.norm.cdf((np.log(x) - math.log(self.median)) / self.sigma)
+            return scipy_special.ndtr((np.log(x) - math.log(self.median)) / self.sigma)
 
     @property
     def support(self):
@@ -148,7 +146,7 @@ class Normal(Family):
         return stats.norm.logpdf(x, self.mean, self.sd)
 
     def cdf(self, x):
-        return scipy_stats.norm.cdf(np.asarray(x, np.float64), self.mean, self.sd)
+        return scipy_special.ndtr((np.asarray(x, np.float64) - self.mean) / self.sd)
 
     @property
     def support(self):
@@ -311,12 +309,14 @@ class Beta(Family):
 
         def mismatch(log_ab):
             a, b = np.exp(log_ab)
-            return [scipy_stats.beta.ppf(tail, a, b) - low,
-                    scipy_stats.beta.ppf(1 - tail, a, b) - high]
+            return [scipy_special.betaincinv(a, b, tail) - low,
+                    scipy_special.betaincinv(a, b, 1 - tail) - high]
 
         # Start from the moment match of a normal with the same interval.
         mean, sd = (low + high) / 2, (high - low) / (2 * z_of_level(level))
         k = max(mean * (1 - mean) / sd**2 - 1, 0.5)
+        from scipy import optimize  # only to fit a beta to an interval: not at import
+
         fit = optimize.root(mismatch, np.log([mean * k, (1 - mean) * k]))
         a, b = np.exp(fit.x)
         require(fit.success and np.allclose(mismatch(fit.x), 0, atol=1e-6), where,
@@ -337,7 +337,7 @@ class Beta(Family):
         return _beta_log_density(x, self.alpha, self.beta)
 
     def cdf(self, x):
-        return scipy_stats.beta.cdf(np.asarray(x, np.float64), self.alpha, self.beta)
+        return scipy_special.betainc(self.alpha, self.beta, np.clip(np.asarray(x, np.float64), 0, 1))
 
     @property
     def support(self):
@@ -488,7 +488,7 @@ class Pert(Family):
 
     def cdf(self, x):
         z = (np.asarray(x, np.float64) - self.low) / (self.high - self.low)
-        return scipy_stats.beta.cdf(z, *self.shape)
+        return scipy_special.betainc(*self.shape, np.clip(z, 0, 1))
 
     @property
     def support(self):
