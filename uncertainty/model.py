@@ -33,10 +33,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import jax
-import jax.numpy as jnp
-
 from .errors import PriorError, UserError
+
+# JAX is imported in the functions that trace a model: reading a model's names, units and
+# labels (`sora-uq reproduce`) starts no JAX.
 
 __all__ = ["KINDS", "Model", "ModelFile", "Quantity", "as_model", "load_model"]
 
@@ -233,6 +233,9 @@ class Model:
 
     def check_outputs(self, assumptions: Mapping) -> None:
         """Raise UserError when ``fn`` does not return exactly the declared outputs."""
+        import jax
+        import jax.numpy as jnp
+
         probe = {name: jax.ShapeDtypeStruct((), jnp.float32) for name in assumptions}
         try:
             shapes = jax.eval_shape(self.fn, probe)
@@ -260,6 +263,8 @@ class _Recorder(dict):
         self.optional: list[str] = []
 
     def __getitem__(self, key):
+        import jax.numpy as jnp
+
         if key not in self.required:
             self.required.append(key)
         return jnp.ones((), jnp.float32)
@@ -281,6 +286,8 @@ def traced_inputs(fn: Callable[[dict], dict]) -> tuple[tuple[str, ...], tuple[st
     >>> traced_inputs(lambda a: {"y": a["x"] * a.get("scale", 1.0)})
     (('x',), ('scale',))
     """
+    import jax
+
     recorder = _Recorder()
     try:
         jax.eval_shape(lambda: fn(recorder))
@@ -310,6 +317,9 @@ _WRAPPED: dict[int, tuple[Callable, Model]] = {}
 
 def _wrap(fn: Callable) -> Model:
     """One Model per function (so a function passed twice compiles once)."""
+    import jax
+    import jax.numpy as jnp
+
     cached = _WRAPPED.get(id(fn))
     if cached is not None and cached[0] is fn:
         return cached[1]

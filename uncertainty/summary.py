@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import xarray as xr
 
 from .hdi import hdi
+
+if TYPE_CHECKING:  # imported where used: format_value and friends serve `reproduce` too
+    import xarray as xr
 
 __all__ = ["format_value", "headline_mcse", "percentile_words", "summarize"]
 
@@ -74,12 +77,16 @@ def summarize(run, names: tuple[str, ...] | None = None) -> dict[str, dict]:
     spread of the randomised replicates (QMC); ``ess`` is the number of draws for plain MC, and
     for QMC the number of plain MC draws that would give the same MCSE of the median.
     """
+    import xarray as xr
+
     if isinstance(run, xr.DataTree):
         return _summarize_draws(run, names)
     return _summarize_stream(run, names)
 
 
 def _per_var(result: xr.DataTree | xr.Dataset) -> dict[str, np.ndarray]:
+    import xarray as xr
+
     dataset = result.to_dataset() if isinstance(result, xr.DataTree) else result
     return {name: np.asarray(dataset[name].values, dtype=float) for name in dataset.data_vars}
 

@@ -229,3 +229,16 @@ def test_starting_the_cli_does_not_start_jax_and_every_public_name_resolves():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                             check=False)
     assert result.returncode == 0, result.stderr
+
+
+def test_reproduce_starts_no_jax_and_no_plotting():
+    # `reproduce` is a table of the article's arithmetic: it used to import JAX, xarray,
+    # matplotlib and SciPy through the report writer (3 CPU-seconds for 0.2 of work).
+    code = ("import sys\nfrom uncertainty.cli import main\n"
+            "assert main(['reproduce']) == 0\n"
+            "heavy = sorted({'jax', 'xarray', 'matplotlib', 'scipy'} & set(sys.modules))\n"
+            "assert not heavy, f'reproduce imported {heavy}'\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                            check=False)
+    assert result.returncode == 0, result.stderr
+    assert "| DiT-XL training, H100-months |" in result.stdout

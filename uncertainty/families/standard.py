@@ -337,7 +337,8 @@ class Beta(Family):
         return _beta_log_density(x, self.alpha, self.beta)
 
     def cdf(self, x):
-        return scipy_special.betainc(self.alpha, self.beta, np.clip(np.asarray(x, np.float64), 0, 1))
+        x = np.clip(np.asarray(x, np.float64), 0, 1)
+        return scipy_special.betainc(self.alpha, self.beta, x)
 
     @property
     def support(self):

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 
 from ..defaults import MIN_ERROR_SAMPLES
-from ..sensitivity.tornado import moving_bars
 from ..summary import format_value, percentile_words
 from .blocks import Bullets, Image, Section, Table, Text
 
@@ -215,6 +214,8 @@ def _shapley_blocks(doc: dict, name: str, figures: Collection[str]) -> list:
 
 
 def _tornado_table(doc: dict, result: dict, name: str) -> Table:
+    from ..sensitivity.tornado import moving_bars  # JAX: not for `reproduce`'s table
+
     moving = moving_bars(result)  # no row for an assumption that does not move it
     rows = [[f"`{bar['assumption']}`", _interval((bar["input_low"], bar["input_high"])),
              format_value(bar["output_low"]), format_value(bar["output_high"]),

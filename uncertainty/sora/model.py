@@ -42,8 +42,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from functools import cache, partial
 
-import jax.numpy as jnp
-
 from ..model import Model, Quantity
 
 __all__ = [
@@ -186,6 +184,8 @@ def _quadratic_attention(a: dict, sequence_tokens, param_ratio) -> tuple[Callabl
     """Full attention: per token it adds seq / (6 * width) of the linear layers' cost."""
     # Depth/width rule when no width prior: depth grows with width (DiT-XL/2's aspect kept), so
     # parameters ~ width**3 and width = 1152 * param_ratio**(1/3).
+    import jax.numpy as jnp  # here, not at import: `sora-uq reproduce` starts no JAX
+
     width = a["model_width"] if "model_width" in a else DIT_WIDTH * jnp.cbrt(param_ratio)
     dit_own = 1.0 + DIT_TOKENS_PER_FRAME / (6.0 * DIT_WIDTH)  # already in DiT's published FLOPs
 
