@@ -97,8 +97,10 @@ class Grid:
     thresholds: tuple[tuple[int, float], ...]  # (name index, value): exact counts of x <= value
 
     def device_args(self) -> tuple:
-        return (jnp.asarray(self.log), jnp.asarray(self.low, jnp.float32),
-                jnp.asarray(self.width, jnp.float32), jnp.asarray(self.scale, jnp.float32))
+        # device_put of NumPy arrays: no XLA program (a jnp cast outside a jit is one)
+        return tuple(jax.device_put(a) for a in (
+            np.asarray(self.log), np.asarray(self.low, np.float32),
+            np.asarray(self.width, np.float32), np.asarray(self.scale, np.float32)))
 
 
 @partial(jax.jit, static_argnames="names")
@@ -462,12 +464,12 @@ def _stream_mc(priors, seed, n, rtol, max_n, model, keep, figures, progress) -> 
     first = min(n or CHUNK_SIZE, CHUNK_SIZE)
     chunk = draw_chunk(priors, key, 0, CHUNK_SIZE, model)
     names = _tracked(chunk, priors)
-    weight = jnp.arange(CHUNK_SIZE) < first
+    weight = np.arange(CHUNK_SIZE) < first
     grid = make_grid(chunk, weight, names, figures)
     kept = _kept_mc(priors, key, model, chunk, min(keep, n or keep))
     device_grid = grid.device_args()
     totals = _merge(None, _block_statistics(
-        chunk, weight, jnp.zeros(CHUNK_SIZE, jnp.int32), *device_grid,
+        chunk, weight, np.zeros(CHUNK_SIZE, np.int32), *device_grid,
         grid_static=(names, grid.thresholds), groups=1))
     mesh = _mesh()
     # Small steps when only a few chunks are left before a check (a big step would mostly

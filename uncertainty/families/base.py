@@ -148,7 +148,7 @@ class Family:
         return self.support[0] > 0
 
     def quantile(self, q: float) -> float:
-        return float(self.icdf(jnp.asarray(q, jnp.float32)))
+        return float(self.icdf(np.float32(q)))  # NumPy in: no XLA program for the cast
 
     def params(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.param_names()}

@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 from scipy.stats import qmc
 
-from ..families import U_MAX, U_MIN, open_unit
+from ..families import U_MAX, U_MIN
 from ..model import Model, as_model
 from ..priors import PriorSet
 from ..sampling import as_key, seed_record
@@ -44,7 +44,7 @@ SAMPLERS = ("sobol", "random")
 BOOTSTRAP_CHUNK = 50  # bootstrap replicates per matrix product: bounds memory at large n_base
 
 
-def _base_points(sampler: str, n_base: int, dims: int, seed: int, key) -> jnp.ndarray:
+def _base_points(sampler: str, n_base: int, dims: int, seed: int, key):
     """``n_base`` points in the open unit cube of ``dims`` dimensions, float32."""
     if sampler == "sobol":
         generator = np.random.default_rng(seed_record(seed))
@@ -53,7 +53,8 @@ def _base_points(sampler: str, n_base: int, dims: int, seed: int, key) -> jnp.nd
         except TypeError:  # SciPy < 1.15 names it seed
             engine = qmc.Sobol(dims, scramble=True, seed=generator)
         points = engine.random_base2(int(math.log2(n_base)))
-        return open_unit(points)
+        # open_unit in NumPy: the same float32 numbers without an XLA program for the clip
+        return np.clip(points.astype(np.float32), np.float32(U_MIN), np.float32(U_MAX))
     return jax.random.uniform(key, (n_base, dims), jnp.float32, minval=U_MIN, maxval=U_MAX)
 
 
@@ -120,8 +121,8 @@ def sobol_indices(fn: Model | Callable, priors: PriorSet, n_base: int = 2**14, s
     run = _design_outputs(_design_inputs(u, priors), tuple(value for _, value in fixed),
                           names=names, fixed=tuple(name for name, _ in fixed), fn=fn)
     chosen = chosen_outputs(run, outputs)
-    stacked = jnp.stack([run[o] for o in chosen])  # (outputs, d + 2, N)
-    s1, st, boot_s1, boot_st, finite = _analyse(stacked, boot_key, scale, n_bootstrap)
+    s1, st, boot_s1, boot_st, finite = _analyse(tuple(run[o] for o in chosen), boot_key, scale,
+                                                n_bootstrap)
     bad = [o for o, ok in zip(chosen, np.asarray(finite), strict=True) if not ok]
     if bad:
         rule = "> 0 and finite for scale='log'" if scale == "log" else "finite"
@@ -129,11 +130,12 @@ def sobol_indices(fn: Model | Callable, priors: PriorSet, n_base: int = 2**14, s
     return _as_dict(chosen, names, s1, st, boot_s1, boot_st)
 
 
-def _design_inputs(u, priors: PriorSet) -> jnp.ndarray:
-    """Base points mapped through each uncertain prior's icdf: shape (d, 2, N), A then B."""
-    d = len(priors.uncertain)
-    return jnp.stack([icdf_blocks(priors[name].dist, jnp.stack([u[:, j], u[:, d + j]]))
-                      for j, name in enumerate(priors.uncertain)])
+def _design_inputs(u, priors: PriorSet) -> np.ndarray:
+    """Base points mapped through each uncertain prior's icdf: shape (d, 2, N), A then B
+    (on the host: see :func:`~uncertainty.sensitivity.tornado.icdf_blocks`)."""
+    d, u = len(priors.uncertain), np.asarray(u)
+    return np.stack([icdf_blocks(priors[name].dist, np.stack([u[:, j], u[:, d + j]]))
+                     for j, name in enumerate(priors.uncertain)])
 
 
 @partial(jax.jit, static_argnames=("names", "fixed", "fn"))
@@ -153,9 +155,10 @@ def _design_outputs(columns, fixed_values: tuple, names: tuple, fixed: tuple, fn
 
 
 @partial(jax.jit, static_argnames=("scale", "n_bootstrap"))
-def _analyse(y, key, scale: str, n_bootstrap: int):
-    """Point estimates and bootstrap replicates of S1 and ST; y has shape (outputs, d + 2, N)."""
-    z, finite = _standardise(y, scale)
+def _analyse(outputs: tuple, key, scale: str, n_bootstrap: int):
+    """Point estimates and bootstrap replicates of S1 and ST; ``outputs`` are arrays of shape
+    (d + 2, N), one per output."""
+    z, finite = _standardise(jnp.stack(outputs), scale)
     stats = _row_statistics(z)  # (N, outputs, 4 + 2d)
     n = stats.shape[0]
     s1, st = _indices(stats.mean(axis=0))

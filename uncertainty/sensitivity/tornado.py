@@ -62,8 +62,8 @@ def tornado(priors: PriorSet, low: float = 0.05, high: float = 0.95,
     levels = np.full((2 * len(names) + 1, len(names)), 0.5, np.float32)
     for i in range(len(names)):
         levels[1 + 2 * i, i], levels[2 + 2 * i, i] = low, high
-    columns = jnp.stack([icdf_blocks(priors[name].dist, levels[:, i])
-                         for i, name in enumerate(names)])
+    columns = np.stack([icdf_blocks(priors[name].dist, levels[:, i])
+                        for i, name in enumerate(names)])
     fixed = fixed_values(priors)
     results = _tornado_cases(columns, tuple(value for _, value in fixed), names=names,
                              fixed=tuple(name for name, _ in fixed), model=model)
@@ -122,17 +122,20 @@ def chosen_outputs(results: Mapping, outputs: Sequence[str] | None) -> list[str]
     return list(outputs)
 
 
-def icdf_blocks(dist, u) -> jnp.ndarray:
-    """``dist.icdf(u)`` evaluated eagerly in blocks of :data:`CHUNK_SIZE`, padded.
+def icdf_blocks(dist, u) -> np.ndarray:
+    """``dist.icdf(u)`` evaluated eagerly in blocks of :data:`CHUNK_SIZE`, padded (float32,
+    on the host).
 
     Not under a jit: each family's icdf is compiled once per block shape and shared by every
     prior of that family, here and in :func:`~uncertainty.sampling.simulate` (same block size),
-    which keeps compilation, the dominant cost at report sizes, short."""
-    flat = jnp.ravel(jnp.asarray(u, jnp.float32))
+    which keeps compilation, the dominant cost at report sizes, short. The padding and slicing
+    around it are NumPy: as JAX operations outside a jit, each was an XLA program of its own."""
+    flat = np.ravel(np.asarray(u, np.float32))
     blocks = -(-flat.size // CHUNK_SIZE)
-    padded = jnp.concatenate([flat, jnp.full(blocks * CHUNK_SIZE - flat.size, 0.5, jnp.float32)])
-    values = [dist.icdf(padded[i * CHUNK_SIZE:(i + 1) * CHUNK_SIZE]) for i in range(blocks)]
-    return jnp.concatenate(values)[:flat.size].astype(jnp.float32).reshape(jnp.shape(u))
+    padded = np.concatenate([flat, np.full(blocks * CHUNK_SIZE - flat.size, 0.5, np.float32)])
+    values = [np.asarray(dist.icdf(padded[i * CHUNK_SIZE:(i + 1) * CHUNK_SIZE]))
+              for i in range(blocks)]
+    return np.concatenate(values)[:flat.size].astype(np.float32).reshape(np.shape(u))
 
 
 # A bar "has no effect" when neither end moves the output by more than this share of the base
