@@ -30,7 +30,6 @@ from uncertainty.progress import Feedback
 from uncertainty.report import writer
 from uncertainty.sensitivity import shapley as shapley_module
 from uncertainty.sensitivity.voi import value_of_information
-from uncertainty.sora import model as model_module
 
 ROOT = Path(__file__).resolve().parent.parent
 PRIORS = load_priors(ROOT / "priors" / "informed-2026.toml")
@@ -63,11 +62,7 @@ def _numpy_evaluate(z: np.ndarray, outputs) -> np.ndarray:
     fixed = {n: p.dist.value for n, p in PRIORS.items() if p.is_fixed}
     u = np.clip(special.ndtr(z), 1e-12, 1 - 1e-12)
     x = {n: _ppf(PRIORS[n].dist, u[i]) for i, n in enumerate(names)}
-    saved, model_module.jnp = model_module.jnp, np
-    try:
-        values = PRIORS.model({**{n: np.full(z.shape[1], v) for n, v in fixed.items()}, **x})
-    finally:
-        model_module.jnp = saved
+    values = PRIORS.model({**{n: np.full(z.shape[1], v) for n, v in fixed.items()}, **x})
     return np.log(np.stack([np.asarray(values[o], np.float64) for o in outputs]))
 
 
