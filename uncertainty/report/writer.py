@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import json
 import platform
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 
@@ -62,11 +63,13 @@ REPORT_SOBOL_N = 2**13
 TIMINGS = "timings.json"
 
 __all__ = [
+    "figure_makers",
     "headline_table",
     "render_html",
     "render_markdown",
     "repeat_command",
     "report_figures",
+    "report_svgs",
     "reproduction_markdown",
     "run_report",
     "summary_document",
@@ -227,29 +230,38 @@ def report_figures(doc: dict, tree: xr.DataTree, priors: PriorSet) -> dict[str, 
     """Figure name -> Figure: a distribution per headline output (from the kept draws), a
     sketch of each uncertain assumption's prior (from its family, exactly: none for a fixed
     one), and the sensitivity charts, labelled with the model's labels and units."""
+    return {name: make() for name, make in figure_makers(doc, tree, priors)}
+
+
+def report_svgs(doc: dict, tree: xr.DataTree, priors: PriorSet) -> dict[str, str]:
+    """:func:`report_figures` as SVG text, each figure drawn, rendered and let go before the
+    next (holding all 21 Figures of a report at once cost about 40 MB of peak memory)."""
+    return {name: to_svg(make()) for name, make in figure_makers(doc, tree, priors)}
+
+
+def figure_makers(doc: dict, tree: xr.DataTree,
+                  priors: PriorSet) -> Iterator[tuple[str, Callable[[], Figure]]]:
+    """(name, function that draws it) for each figure of the report, in order."""
     draws, outputs = tree["prior"], doc["model"]["outputs"]
     whose = doc["model"]["marks_label"].removeprefix("the ")
-    figures = {f"dist_{name}": distribution_figure(draws[name].values, doc["outputs"][name],
-                                                   outputs[name]["label"], outputs[name]["unit"],
-                                                   whose)
-               for name in doc["headline"]}
+    for name in doc["headline"]:
+        yield f"dist_{name}", partial(distribution_figure, draws[name].values,
+                                      doc["outputs"][name], outputs[name]["label"],
+                                      outputs[name]["unit"], whose)
     for name in priors.uncertain:
-        figures[f"prior_{name}"] = prior_sketch(priors[name].dist)
+        yield f"prior_{name}", partial(prior_sketch, priors[name].dist)
     units = {name: row["unit"] for name, row in doc["assumptions"].items()} | {
         name: output["unit"] for name, output in outputs.items()}
     labels = {name: priors.model.label(name) if priors.model else name for name in priors} | {
         name: output["label"] for name, output in outputs.items()}
     if doc.get("voi"):
-        figures["voi"] = evppi_figure(doc["voi"],
-                                      doc["model"]["outputs"][doc["voi"]["output"]]["unit"],
-                                      labels)
+        yield "voi", partial(evppi_figure, doc["voi"],
+                             outputs[doc["voi"]["output"]]["unit"], labels)
     for name, effects in (doc.get("shapley") or {}).get("outputs", {}).items():
-        figures[f"shapley_{name}"] = shapley_figure(effects, doc["model"]["outputs"][name]["label"],
-                                                    labels)
+        yield f"shapley_{name}", partial(shapley_figure, effects, outputs[name]["label"], labels)
     for name, result in (doc.get("tornado") or {}).get("outputs", {}).items():
         if moving_bars(result):  # none for an output no assumption moves
-            figures[f"tornado_{name}"] = tornado_figure(result, name, units, labels)
-    return figures
+            yield f"tornado_{name}", partial(tornado_figure, result, name, units, labels)
 
 
 def write_figures(staging: Path, figures: Mapping[str, Figure | str]) -> dict[str, str]:
@@ -306,7 +318,7 @@ def run_report(priors_path: str, out: Path, samples: int | None, seed: int, forc
     if not write:
         return doc
     with feedback.phase("figures"):  # drawn and rendered to SVG, the one format used
-        figures = {name: to_svg(fig) for name, fig in report_figures(doc, tree, priors).items()}
+        figures = report_svgs(doc, tree, priors)
     with output_directory(out, force, provenance) as staging:
         with feedback.phase("writing"):
             svgs = write_figures(staging, figures)
