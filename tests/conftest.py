@@ -47,6 +47,12 @@ def run_cli(*args: str, subprocess_: bool = False,
     return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
 
 
+def run_python(code: str, **kwargs) -> subprocess.CompletedProcess:
+    """``python -c CODE`` in a fresh interpreter from the repository root, output captured."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                          check=False, **kwargs)
+
+
 def write_priors(path: Path, overrides: dict | None = None, drop: tuple = (),
                  extra: str = "") -> Path:
     """A copy of the article priors with some assumption tables replaced or removed."""

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, write_identity_priors
+from conftest import ROOT, run_python, write_identity_priors
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +56,5 @@ def test_the_users_own_jax_cache_directory_wins(tiny, tmp_path):
 def test_enabling_after_jax_is_imported_updates_its_configuration(tmp_path):
     code = ("import jax, uncertainty.cache as c; d = c.enable(environ={'SORA_UQ_CACHE_DIR': "
             f"{str(tmp_path / 'c')!r}}}); print(jax.config.jax_compilation_cache_dir == str(d))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                          timeout=120)
+    done = run_python(code, timeout=120)
     assert done.stdout.strip() == "True", done.stderr

@@ -1,12 +1,10 @@
 """The CLI end to end, and every class of bad input: exit 2, one line, nothing written."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 import xarray as xr
-from conftest import ARTICLE, ROOT, run_cli, write_priors
+from conftest import ARTICLE, run_cli, run_python, write_priors
 
 
 @pytest.fixture(scope="module")
@@ -226,8 +224,7 @@ def test_starting_the_cli_does_not_start_jax_and_every_public_name_resolves():
             "assert callable(simulate) and simulate.__module__ == 'uncertainty.sampling'\n"
             "assert uncertainty.simulate is simulate\n"
             "assert all(getattr(uncertainty, name) is not None for name in uncertainty.__all__)\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                            check=False)
+    result = run_python(code)
     assert result.returncode == 0, result.stderr
 
 
@@ -238,7 +235,6 @@ def test_reproduce_starts_no_jax_and_no_plotting():
             "assert main(['reproduce']) == 0\n"
             "heavy = sorted({'jax', 'xarray', 'matplotlib', 'scipy'} & set(sys.modules))\n"
             "assert not heavy, f'reproduce imported {heavy}'\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                            check=False)
+    result = run_python(code)
     assert result.returncode == 0, result.stderr
     assert "| DiT-XL training, H100-months |" in result.stdout

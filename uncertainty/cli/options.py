@@ -14,8 +14,8 @@ from ..errors import UserError
 
 __all__ = ["MODEL_HELP", "Parser", "add_model_option", "add_priors_option", "add_quiet_option",
            "add_run_options", "add_scale_options", "add_stopping_options", "chosen_outputs",
-           "default_out", "feedback", "log_scale_error", "port", "priors_record", "quantile",
-           "rtol", "samples", "seed", "sobol_n", "writes"]
+           "default_out", "feedback", "integer_from", "log_scale_error", "port", "priors_record",
+           "quantile", "rtol", "samples", "seed", "sobol_n", "writes"]
 
 
 def samples(text: str) -> int:
@@ -29,24 +29,30 @@ def samples(text: str) -> int:
     return value
 
 
-def seed(text: str) -> int:
+def integer_from(text: str, low: int, high: int, not_integer: str, outside: str) -> int:
+    """``text`` as an integer in ``[low, high]``; the messages are formats of ``text`` and
+    ``value``.
+
+    >>> integer_from("7", 0, 9, "must be an integer, got {text!r}", "got {value}")
+    7
+    """
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
-    if not 0 <= value < 2**32:
-        raise argparse.ArgumentTypeError(f"must be in [0, 2^32), got {value}")
+        raise argparse.ArgumentTypeError(not_integer.format(text=text)) from None
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(outside.format(value=value))
     return value
+
+
+def seed(text: str) -> int:
+    return integer_from(text, 0, 2**32 - 1, "must be an integer, got {text!r}",
+                        "must be in [0, 2^32), got {value}")
 
 
 def port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a port number, got '{text}'") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"a port is 0 to 65535, got {value}")
-    return value
+    return integer_from(text, 0, 65535, "expected a port number, got '{text}'",
+                        "a port is 0 to 65535, got {value}")
 
 
 class Parser(argparse.ArgumentParser):

@@ -10,6 +10,7 @@ from .options import (
     add_quiet_option,
     chosen_outputs,
     feedback,
+    integer_from,
     log_scale_error,
     priors_record,
     seed,
@@ -17,15 +18,8 @@ from .options import (
 
 
 def _permutations(text: str) -> int:
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if not 50 <= value <= 100_000:
-        raise argparse.ArgumentTypeError(f"must be from 50 to 100000, got {value}")
-    return value
+    return integer_from(text, 50, 100_000, "must be a whole number, got {text!r}",
+                        "must be from 50 to 100000, got {value}")
 
 
 def cmd_shapley(args) -> int:
