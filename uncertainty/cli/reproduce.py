@@ -6,13 +6,11 @@ import json
 
 
 def cmd_reproduce(args) -> int:
-    from ..report.blocks import table_markdown
-    from ..report.sections import reproduction_block
+    from ..report.sections import reproduction_markdown
     from ..sora.reproduce import reproduction_table
 
     lines = reproduction_table()
-    print(json.dumps({"lines": lines}, indent=1) if args.json
-          else table_markdown(reproduction_block(lines)))
+    print(json.dumps({"lines": lines}, indent=1) if args.json else reproduction_markdown(lines))
     return 0
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Collection
 
 from ..defaults import MIN_ERROR_SAMPLES
 from ..summary import format_value, percentile_words
-from .blocks import Bullets, Image, Section, Table, Text
+from .blocks import Bullets, Image, Section, Table, Text, table_markdown
 
 __all__ = [
     "MCSE_TARGET",
@@ -25,6 +25,7 @@ __all__ = [
     "report_intro",
     "report_title",
     "reproduction_block",
+    "reproduction_markdown",
 ]
 
 MCSE_TARGET = 0.01  # the largest relative MCSE of a headline 5%/95% quantile a report accepts
@@ -307,6 +308,11 @@ def model_structure(doc: dict, figures: Collection[str]) -> Section:
                  + "; ".join(f"`{p['a']}` ~ `{p['b']}` {p['spearman']:+.2f}" for p in pairs)
                  if pairs else "assumptions drawn independently (no [correlations])")
     return Section("structure", "Model structure", [Bullets(lines)])
+
+
+def reproduction_markdown(lines: list[dict]) -> str:
+    """The reproduction table as Markdown (``sora-uq reproduce``; needs no JAX)."""
+    return table_markdown(reproduction_block(lines))
 
 
 def reproduction_block(lines: list[dict]) -> Table:

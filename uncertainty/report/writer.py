@@ -53,7 +53,6 @@ from .sections import (
     headline_table_block,
     report_intro,
     report_title,
-    reproduction_block,
 )
 
 # Base points of the report's Sobol indices. Compilation, not the 139k model runs, is most of
@@ -68,9 +67,7 @@ __all__ = [
     "render_html",
     "render_markdown",
     "repeat_command",
-    "report_figures",
     "report_svgs",
-    "reproduction_markdown",
     "run_report",
     "summary_document",
     "write_figures",
@@ -205,11 +202,6 @@ def headline_table(doc: dict) -> str:
     return table_markdown(headline_table_block(doc))
 
 
-def reproduction_markdown(lines: list[dict]) -> str:
-    """The reproduction table as Markdown (``sora-uq reproduce``)."""
-    return table_markdown(reproduction_block(lines))
-
-
 def _sections(doc: dict, figures: Collection[str]) -> list[Section]:
     sections = (build(doc, figures) for build in REPORT_SECTIONS)
     return [section for section in sections if section is not None]
@@ -226,16 +218,12 @@ def render_html(doc: dict, description: str = "", svgs: Mapping[str, str] | None
     return to_html(report_title(doc), _sections(doc, svgs), svgs, report_intro(doc, description))
 
 
-def report_figures(doc: dict, tree: xr.DataTree, priors: PriorSet) -> dict[str, Figure]:
-    """Figure name -> Figure: a distribution per headline output (from the kept draws), a
-    sketch of each uncertain assumption's prior (from its family, exactly: none for a fixed
-    one), and the sensitivity charts, labelled with the model's labels and units."""
-    return {name: make() for name, make in figure_makers(doc, tree, priors)}
-
-
 def report_svgs(doc: dict, tree: xr.DataTree, priors: PriorSet) -> dict[str, str]:
-    """:func:`report_figures` as SVG text, each figure drawn, rendered and let go before the
-    next (holding all 21 Figures of a report at once cost about 40 MB of peak memory)."""
+    """Figure name -> SVG text: a distribution per headline output (from the kept draws), a
+    sketch of each uncertain assumption's prior (from its family, exactly: none for a fixed
+    one), and the sensitivity charts, labelled with the model's labels and units. Each figure
+    is drawn, rendered and let go before the next (holding all 21 Figures of a report at once
+    cost about 40 MB of peak memory)."""
     return {name: to_svg(make()) for name, make in figure_makers(doc, tree, priors)}
 
 
