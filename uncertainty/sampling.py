@@ -2,8 +2,9 @@
 
 Every random assumption is drawn as ``icdf(u)`` of its own family from a uniform ``u``: one
 fused, jitted program turns a block of uniforms into every assumption and output. The same path
-serves plain Monte Carlo (uniforms from ``jax.random.bits``), quasi-Monte Carlo (scrambled Sobol
-points, :mod:`uncertainty.streaming`) and correlated priors (the copula moves the uniforms of the
+serves plain Monte Carlo (uniforms from Philox-4x32-10 bits keyed by ``jax.random``,
+:mod:`uncertainty.philox`), quasi-Monte Carlo (scrambled Sobol points,
+:mod:`uncertainty.streaming`) and correlated priors (the copula moves the uniforms of the
 correlated assumptions through normal scores, ``Phi(L Phi^-1(u))``, which keeps each marginal).
 Inverse-CDF sampling is also what makes it fast on a CPU: JAX's own beta and gamma samplers are
 rejection loops, ~35x slower than NumPy's here.
@@ -38,6 +39,7 @@ from . import __version__
 from .copula import Copula
 from .defaults import DEFAULT_SAMPLES
 from .model import Model, as_model
+from .philox import random_rows
 from .priors import PriorSet
 
 __all__ = [
@@ -92,10 +94,13 @@ def seed_record(seed) -> int | list[int]:
     return [int(word) for word in np.asarray(jax.random.key_data(as_key(seed))).ravel()]
 
 
-def mc_uniforms(key, rows: int, size: int) -> jax.Array:
-    """``(rows, size)`` independent uniforms on (0, 1) from 32 random bits each."""
-    bits = jax.random.bits(key, (rows, size), jnp.uint32) >> (32 - _MANTISSA_BITS)
-    return (bits.astype(jnp.float32) + 0.5) * (1.0 / 2**_MANTISSA_BITS)
+def mc_uniforms(key, rows: int, size: int) -> list[jax.Array]:
+    """``rows`` rows of ``size`` independent uniforms on (0, 1): the top 23 bits of
+    Philox-4x32-10 words (:mod:`uncertainty.philox`) keyed from ``key``. A list of rows, not
+    one array: each row feeds its own quantile function, and stacking them was a copy of every
+    uniform."""
+    return [((bits >> (32 - _MANTISSA_BITS)).astype(jnp.float32) + 0.5) * (1.0 / 2**_MANTISSA_BITS)
+            for bits in random_rows(key, rows, size)]
 
 
 def random_names(dists: tuple) -> tuple[str, ...]:
@@ -146,26 +151,35 @@ def priors_plan(priors: PriorSet) -> tuple[Plan, PlanParams]:
     return plan_of(distributions(priors), priors.copula)
 
 
-def _correlate(u: jax.Array, rows: tuple[int, ...], cholesky) -> jax.Array:
-    """Gaussian copula on the given rows: normal scores times the Cholesky factor, back to (0, 1).
+def _correlate(rows: list, which: tuple[int, ...], cholesky) -> list:
+    """Gaussian copula on rows ``which``: normal scores times the Cholesky factor, back to (0, 1).
 
-    Rows not in ``rows`` are returned untouched, so adding a correlation changes only the
-    correlated assumptions' draws."""
+    The other rows are returned untouched, so adding a correlation changes only the correlated
+    assumptions' draws."""
     lower = jnp.asarray(cholesky, jnp.float32)
-    scores = lower @ special.ndtri(u[jnp.asarray(rows)])
-    return u.at[jnp.asarray(rows)].set(jnp.clip(special.ndtr(scores), GRID_LOW, GRID_HIGH))
+    scores = lower @ special.ndtri(jnp.stack([rows[i] for i in which]))
+    moved = jnp.clip(special.ndtr(scores), GRID_LOW, GRID_HIGH)
+    rows = list(rows)
+    for i, row in zip(which, moved, strict=True):
+        rows[i] = row
+    return rows
 
 
-def draws_from_uniforms(u: jax.Array, plan: Plan, params: PlanParams, model: Model) -> dict:
-    """``u`` (one row per random assumption of ``plan``) -> every assumption and output, float32.
+def draws_from_uniforms(u, plan: Plan, params: PlanParams, model: Model,
+                        size: int | None = None) -> dict:
+    """``u``: one row of uniforms per random assumption of ``plan`` (an array ``(rows, size)``,
+    or a sequence of rows: then they are never stacked into one array) -> every assumption and
+    output, float32. ``size``: the number of draws, needed only when ``u`` is an empty sequence
+    (every assumption fixed).
 
     Pure ``jax.numpy``: call it inside ``jit`` or ``vmap``."""
+    rows = list(u)
+    size = u.shape[-1] if hasattr(u, "shape") else rows[0].shape[-1] if rows else size
     if plan.correlated:
-        u = _correlate(u, plan.correlated, params.cholesky)
-    size = u.shape[-1]
-    rows = iter(range(u.shape[0]))
+        rows = _correlate(rows, plan.correlated, params.cholesky)
+    rows = iter(rows)
     middle = jnp.full((size,), 0.5, jnp.float32)  # a fixed assumption's icdf ignores u
-    inputs = {name: icdf(u[next(rows)] if drawn else middle, *values).astype(jnp.float32)
+    inputs = {name: icdf(next(rows) if drawn else middle, *values).astype(jnp.float32)
               for name, icdf, drawn, values in zip(plan.names, plan.icdfs, plan.random,
                                                    params.icdf, strict=True)}
     return {**inputs, **jax.vmap(model)(inputs)}
@@ -174,7 +188,7 @@ def draws_from_uniforms(u: jax.Array, plan: Plan, params: PlanParams, model: Mod
 @partial(jax.jit, static_argnames=("plan", "model", "size"))
 def _chunk(key, params: PlanParams, plan: Plan, model: Model, size: int) -> dict:
     return draws_from_uniforms(mc_uniforms(key, len(plan.random_names), size), plan, params,
-                               model)
+                               model, size)
 
 
 def distributions(priors: PriorSet) -> tuple:
@@ -261,8 +275,8 @@ def to_datatree(draws: dict, priors: PriorSet, model: Model, seed, seconds: floa
         "model": model.name,
         "samples": n,
         "sampler": ("quasi-Monte Carlo (scrambled Sobol), first replicates" if sampler == "qmc"
-                    else f"monte carlo, jax.random (threefry) uniforms through icdf, chunks of "
-                         f"{CHUNK_SIZE}"),
+                    else "monte carlo, Philox-4x32-10 uniforms (keys from jax.random) through "
+                         f"icdf, chunks of {CHUNK_SIZE}"),
         "subsample": (f"the first {n} of {total} draws of the run; its summaries cover all"
                       if total and total > n else "every draw of the run"),
         "device": jax.devices()[0].platform,

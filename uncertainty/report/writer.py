@@ -146,7 +146,8 @@ def _run_facts(result: StreamResult, error: float, exports: Collection[str] = ()
     converged = result.n >= MIN_ERROR_SAMPLES and (result.rtol is None or error <= result.rtol)
     sampler = ("quasi-Monte Carlo: scrambled Sobol points (scipy.stats.qmc) through each prior's "
                f"icdf, {result.replicates} independent scramblings" if result.sampler == "qmc" else
-               "Monte Carlo: jax.random (threefry) uniforms through each prior's icdf, "
+               "Monte Carlo: Philox-4x32-10 uniforms (keys from jax.random) through each "
+               "prior's icdf, "
                f"chunks of {CHUNK_SIZE}")
     return {
         "device": jax.devices()[0].platform, "devices": result.devices,
