@@ -101,3 +101,43 @@ def test_every_family_is_in_the_registry():
 def test_bad_specs_name_the_rule(spec, message):
     with pytest.raises(PriorError, match=message):
         build(spec, "f.toml: x")
+
+
+# Beta shapes: PERT's (both >= 1), U-shaped, J-shaped and very skewed.
+TABLE_SHAPES = [(2.0, 2.0), (1.8, 4.2), (1.0, 5.0), (0.5, 0.5), (0.6, 3.0), (30.0, 2.0)]
+
+
+def _grid_uniforms() -> np.ndarray:
+    """Uniforms as the samplers make them, (k + 0.5) / 2^23: every one of the first and last
+    8,192 (the extreme cells, where interpolation is worst) and every 97th in between."""
+    k = np.unique(np.concatenate([np.arange(8192), np.arange(0, 2**23, 97),
+                                  np.arange(2**23 - 8192, 2**23)]))
+    return ((k + 0.5) / 2**23).astype(np.float32)
+
+
+@pytest.mark.parametrize(("a", "b"), TABLE_SHAPES)
+def test_the_beta_table_keeps_its_stated_error_bound(a, b):
+    from uncertainty.families.standard import BETA_TABLE_CELLS, _table_icdf, beta_quantile_table
+
+    table = beta_quantile_table(a, b)
+    u = _grid_uniforms()
+    x = np.asarray(jax.jit(_table_icdf)(u, 0.0, 1.0, table), np.float64)
+    exact = stats.beta(a, b)
+    # Kolmogorov distance: within one cell's probability everywhere (float32 rounding aside)
+    cdf_error = np.abs(exact.cdf(x) - u)
+    assert cdf_error.max() <= 1 / BETA_TABLE_CELLS + 1e-6
+    # a quantile is off by at most the rise of its cell
+    cell = np.minimum((u.astype(np.float64) * BETA_TABLE_CELLS).astype(int), BETA_TABLE_CELLS - 1)
+    rise = np.diff(table.astype(np.float64))[cell]
+    assert np.all(np.abs(x - exact.ppf(u)) <= rise + 2e-7)
+    # and far better away from the extreme cells
+    inner = (u > 1e-3) & (u < 1 - 1e-3)
+    assert cdf_error[inner].max() < 2e-5
+
+
+def test_beta_and_pert_share_one_compiled_quantile_function():
+    beta = build({"dist": "beta", "alpha": 2.5, "beta": 6.0}, "b")
+    pert = build({"dist": "pert", "low": 1.0, "mode": 2.0, "high": 5.0}, "p")
+    (beta_fn, beta_params), (pert_fn, pert_params) = beta.icdf_plan(), pert.icdf_plan()
+    assert beta_fn is pert_fn
+    assert beta_params[2].shape == pert_params[2].shape  # traced tables of one shape

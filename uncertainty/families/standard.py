@@ -170,48 +170,41 @@ def _beta_icdf(u, a, b, iterations: int = 40):
     return 0.5 * (lo + hi)
 
 
-# Knots of the beta quantile table, in t = logit(u) (float32 u in (0, 1) has logit(u) in
-# [-87.4, 16.7]). In logit-logit coordinates the quantile function is asymptotically linear in
-# both tails, so a cubic Hermite spline on a uniform grid is accurate far into the tails, and
-# beyond the knots a straight line is.
-_LOGIT_GRID = np.linspace(-90.0, 20.0, 4097)
+# The beta and PERT quantile function is read from a table of its exact values (SciPy's
+# betaincinv in float64) at u = k / BETA_TABLE_CELLS, by linear interpolation: the cell is
+# floor(u * cells), no search, two gathers and one multiply-add per draw. The error bound: the
+# interpolation is monotone and exact at every knot, so the sampled distribution puts exactly
+# the right probability (1 / cells) between consecutive knots; its CDF is within 1 / cells
+# (1.2e-4) of the exact CDF everywhere, and a quantile is off by at most the rise of its cell.
+# Away from the extreme cells the error is far smaller (h^2 / 8 |Q''|, under 2e-5 in CDF for
+# u in [0.001, 0.999] for the shapes PERT makes). Tests check both.
+BETA_TABLE_CELLS = 8192
 
 
 @lru_cache(maxsize=256)
-def _beta_quantile_table(a: float, b: float) -> tuple[np.ndarray, np.ndarray] | None:
-    """logit(x) and its slope d logit(x) / d logit(u) at the knots, exact in float64 (scipy).
+def beta_quantile_table(a: float, b: float) -> np.ndarray | None:
+    """Quantiles of Beta(a, b) at ``k / BETA_TABLE_CELLS``, ``k = 0 .. cells``, as float32.
 
-    None when the parameters are so extreme that a tail underflows float64."""
-    t = _LOGIT_GRID
-    lower = t <= 0  # invert the smaller of u and 1 - u: 1 - u rounds to 1 in float64 far out
-    x_low = scipy_special.betaincinv(a, b, scipy_special.expit(t))
-    x_high = scipy_special.betaincinv(b, a, scipy_special.expit(-t))  # this is 1 - x
-    x = np.where(lower, x_low, 1 - x_high)
-    one_minus_x = np.where(lower, 1 - x_low, x_high)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        log_x, log_1mx = np.log(x), np.log(one_minus_x)
-        # d logit(x)/d logit(u) = u (1 - u) / (pdf(x) x (1 - x))
-        slope = np.exp(scipy_special.log_expit(t) + scipy_special.log_expit(-t)
-                       - a * log_x - b * log_1mx + scipy_special.betaln(a, b))
-    logit_x = log_x - log_1mx
-    if not (np.all(np.isfinite(logit_x)) and np.all(np.isfinite(slope))
-            and np.all(np.diff(logit_x) > 0)):
+    None when SciPy cannot invert the CDF for such parameters (the bisection is used then).
+
+    >>> table = beta_quantile_table(2.0, 2.0)
+    >>> len(table), float(table[0]), float(table[BETA_TABLE_CELLS // 2]), float(table[-1])
+    (8193, 0.0, 0.5, 1.0)
+    """
+    values = scipy_special.betaincinv(a, b, np.linspace(0.0, 1.0, BETA_TABLE_CELLS + 1))
+    if not (np.all(np.isfinite(values)) and np.all(np.diff(values) >= 0)):
         return None
-    return logit_x.astype(np.float32), slope.astype(np.float32)
+    return values.astype(np.float32)
 
 
-def _beta_plan(a: float, b: float) -> tuple:
-    """The icdf plan of Beta(a, b): the cached table (~30x faster than bisection, same
-    accuracy), or the bisection for parameters so extreme that the table cannot be made."""
-    table = _beta_quantile_table(float(a), float(b))
+def _beta_plan(a: float, b: float, low: float = 0.0, width: float = 1.0) -> tuple:
+    """The icdf plan of ``low + width * Beta(a, b)``: the table (traced data: one compiled
+    program serves every beta and PERT prior), or the bisection for parameters SciPy cannot
+    tabulate."""
+    table = beta_quantile_table(float(a), float(b))
     if table is None:
-        return _beta_icdf, (a, b)
-    return _hermite_logit, table
-
-
-@jax.jit
-def _scaled_hermite_logit(u, low, width, logit_x, slope):
-    return low + width * _hermite_logit(u, logit_x, slope)
+        return _scaled_beta_icdf, (low, width, a, b)
+    return _table_icdf, (low, width, table)
 
 
 @jax.jit
@@ -220,22 +213,11 @@ def _scaled_beta_icdf(u, low, width, a, b):
 
 
 @jax.jit
-def _hermite_logit(u, logit_x, slope):
-    u = jnp.asarray(u, jnp.float32)
-    t0, t1 = float(_LOGIT_GRID[0]), float(_LOGIT_GRID[-1])
-    step = float(_LOGIT_GRID[1] - _LOGIT_GRID[0])
-    t = jnp.log(u) - jnp.log1p(-u)
-    position = (jnp.clip(t, t0, t1) - t0) / step
-    i = jnp.clip(jnp.floor(position).astype(jnp.int32), 0, len(_LOGIT_GRID) - 2)
-    s = position - i
-    s2, s3 = s * s, s * s * s
-    value = ((2 * s3 - 3 * s2 + 1) * logit_x[i] + (s3 - 2 * s2 + s) * step * slope[i]
-             + (3 * s2 - 2 * s3) * logit_x[i + 1] + (s3 - s2) * step * slope[i + 1])
-    # Beyond the knots both tails are linear in logit-logit coordinates: extend the end slopes.
-    value = jnp.where(t < t0, logit_x[0] + slope[0] * (t - t0), value)
-    value = jnp.where(t > t1, logit_x[-1] + slope[-1] * (t - t1), value)
-    x = jax.nn.sigmoid(value)
-    return jnp.where(u <= 0, 0.0, jnp.where(u >= 1, 1.0, x))
+def _table_icdf(u, low, width, table):
+    position = jnp.asarray(u, jnp.float32) * (table.shape[0] - 1)
+    cell = jnp.clip(position.astype(jnp.int32), 0, table.shape[0] - 2)
+    start = table[cell]
+    return low + width * (start + (position - cell) * (table[cell + 1] - start))
 
 
 def _standard_gamma(key, shape_param, shape):
@@ -476,9 +458,7 @@ class Pert(Family):
         return 1 + 4 * (self.mode - self.low) / width, 1 + 4 * (self.high - self.mode) / width
 
     def icdf_plan(self):
-        fn, params = _beta_plan(*self.shape)
-        scaled = _scaled_hermite_logit if fn is _hermite_logit else _scaled_beta_icdf
-        return scaled, (self.low, self.high - self.low, *params)
+        return _beta_plan(*self.shape, self.low, self.high - self.low)
 
     def sample(self, key, shape=()):
         return self.low + (self.high - self.low) * _beta_sample(key, *self.shape, shape)
