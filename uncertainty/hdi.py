@@ -9,9 +9,12 @@ nearly flat, so its lower end is a far-tail quantile that moves from seed to see
 The interval is the shortest among the ``[q(p), q(p + prob)]`` over a fine grid of lower levels
 ``p``, from whatever quantile function the run has (the draws, or a streamed histogram). Its
 Monte Carlo error comes from batch means: the same interval on ``BATCHES`` disjoint batches of
-independent draws, whose spread over ``sqrt(BATCHES)`` is the error of the whole sample (scaled
-by ``sqrt(batched / n)`` when only ``batched`` of the ``n`` draws are at hand, as in a streamed
-run). An interval whose ends are known to worse than ``MAX_RELATIVE_MCSE`` (of the value on the
+independent draws. The shortest interval converges at the cube-root rate, not the square-root
+one (it is an argmin over a noisy width curve: the shorth of Kim and Pollard, "Cube root
+asymptotics", Annals of Statistics 18, 1990), so the batches' spread is scaled by
+``(batch size / n) ** (1/3)`` to the error of the whole run of ``n`` draws. Scaled by
+``1 / sqrt(BATCHES)`` instead, the stated error was 1.5x too small (``16 ** (1/6)``): over 40
+seeds of a lognormal, the ends' errors in units of it had a standard deviation of 1.51. An interval whose ends are known to worse than ``MAX_RELATIVE_MCSE`` (of the value on the
 log scale, of the interval's width on the linear one) is dropped: ``interval`` is ``None``.
 
 >>> import numpy as np
@@ -23,7 +26,6 @@ log scale, of the interval's width on the linear one) is dropped: ``interval`` i
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import numpy as np
@@ -75,7 +77,7 @@ def hdi(draws: np.ndarray, prob: float = 0.9, *, log: bool | None = None,
                  else _of_draws(draws, prob, log))
     ends = np.array([_of_draws(batch, prob, log) for batch in np.array_split(draws, BATCHES)])
     spread = np.std(np.log(ends) if log else ends, axis=0, ddof=1)
-    error = spread / math.sqrt(BATCHES) * math.sqrt(draws.size / (n or draws.size))
+    error = spread * (draws.size / BATCHES / (n or draws.size)) ** (1 / 3)
     # On the log scale ``error`` is relative already; back in value units it is value x error.
     mcse = [float(low * error[0]), float(high * error[1])] if log else [float(e) for e in error]
     relative = error if log else error / max(high - low, np.finfo(float).tiny)
