@@ -49,7 +49,8 @@ def _reference_philox(counter, key, rounds=10):
 def test_random_rows_are_philox_of_counters_keyed_from_jax_random():
     key = jax.random.key(7)
     k0, k1 = (int(w) for w in jax.random.bits(key, (2,), jnp.uint32))
-    rows = np.stack([np.asarray(r) for r in random_rows(key, 6, 3)])  # word j of row r: block (j, r // 4, 0, 0)
+    # word j of row r: output word r % 4 of block (j, r // 4, 0, 0)
+    rows = np.stack([np.asarray(r) for r in random_rows(key, 6, 3)])
     expected = [[_reference_philox([j, r // 4, 0, 0], [k0, k1])[r % 4] for j in range(3)]
                 for r in range(6)]
     np.testing.assert_array_equal(rows, expected)

@@ -14,8 +14,9 @@ one (it is an argmin over a noisy width curve: the shorth of Kim and Pollard, "C
 asymptotics", Annals of Statistics 18, 1990), so the batches' spread is scaled by
 ``(batch size / n) ** (1/3)`` to the error of the whole run of ``n`` draws. Scaled by
 ``1 / sqrt(BATCHES)`` instead, the stated error was 1.5x too small (``16 ** (1/6)``): over 40
-seeds of a lognormal, the ends' errors in units of it had a standard deviation of 1.51. An interval whose ends are known to worse than ``MAX_RELATIVE_MCSE`` (of the value on the
-log scale, of the interval's width on the linear one) is dropped: ``interval`` is ``None``.
+seeds of a lognormal, the ends' errors in units of it had a standard deviation of 1.51. An
+interval whose ends are known to worse than ``MAX_RELATIVE_MCSE`` (of the value on the log
+scale, of the interval's width on the linear one) is dropped: ``interval`` is ``None``.
 
 >>> import numpy as np
 >>> draws = np.random.default_rng(0).lognormal(0.0, 1.0, 200_000)
