@@ -380,17 +380,23 @@ def _lanes() -> int:
     return LANES.get(jax.devices()[0].platform, ACCELERATOR_LANES)
 
 
-@partial(jax.jit, static_argnames=("plan", "model", "size", "grid_static", "mesh", "lanes"))
+@partial(jax.jit, static_argnames=("plan", "model", "size", "grid_static", "mesh", "lanes",
+                                   "masked"))
 def _mc_step(key, indices, full_chunks, remainder, log, low, width, scale, params, *, plan,
-             model, size, grid_static, mesh, lanes):
+             model, size, grid_static, mesh, lanes, masked=True):
     """Statistics of chunks ``indices`` (sharded over ``mesh``) of the run with base ``key``;
-    draws at or beyond chunk ``full_chunks`` + ``remainder`` draws are masked out."""
+    draws at or beyond chunk ``full_chunks`` + ``remainder`` draws are masked out. A step whose
+    chunks all lie before ``full_chunks`` is compiled with ``masked=False``: no mask to compute
+    and apply per draw (most steps, and every step of a run whose checks fall on whole chunks).
+    """
 
     def local(indices):
         def one(index):
             draws = draws_from_uniforms(mc_uniforms(jax.random.fold_in(key, index),
                                                     len(plan.random_names), size),
                                         plan, params, model, size)
+            if not masked:
+                return draws, jnp.ones(size, bool)
             offset = jnp.arange(size)
             weight = (index < full_chunks) | ((index == full_chunks) & (offset < remainder))
             return draws, weight
@@ -504,7 +510,7 @@ def _stream_mc(priors, seed, n, rtol, max_n, model, keep, figures, progress) -> 
             per_step = mesh.size if left * 16 <= big_step else big_step
             indices = _global_indices(done_chunks, per_step, mesh)
             pending.append(_mc_step(key, indices, full, remainder, *device_grid, params,
-                                    **static))
+                                    masked=done_chunks + per_step > full, **static))
             done_chunks += per_step
             if len(pending) > 1:  # the device draws the next step while the host adds this one
                 totals = _merge(totals, pending.pop(0))
