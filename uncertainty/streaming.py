@@ -508,9 +508,17 @@ def _stream_mc(priors, seed, n, rtol, max_n, model, keep, figures, progress) -> 
             left = -(-target // CHUNK_SIZE) - done_chunks
             # a one-chunk step costs a GPU about as much as 1/16 of a big one (latency)
             per_step = mesh.size if left * 16 <= big_step else big_step
-            indices = _global_indices(done_chunks, per_step, mesh)
-            pending.append(_mc_step(key, indices, full, remainder, *device_grid, params,
-                                    masked=done_chunks + per_step > full, **static))
+            if per_step == 1 and done_chunks == full:
+                # A lone partial chunk on one device: the pilot's two programs count it, so a
+                # run never compiles (or holds in memory) a masked step for it.
+                chunk = draw_chunk(priors, key, done_chunks, CHUNK_SIZE, model)
+                pending.append(_block_statistics(
+                    chunk, np.arange(CHUNK_SIZE) < remainder, np.zeros(CHUNK_SIZE, np.int32),
+                    *device_grid, grid_static=(names, grid.thresholds), groups=1))
+            else:
+                pending.append(_mc_step(key, _global_indices(done_chunks, per_step, mesh), full,
+                                        remainder, *device_grid, params,
+                                        masked=done_chunks + per_step > full, **static))
             done_chunks += per_step
             if len(pending) > 1:  # the device draws the next step while the host adds this one
                 totals = _merge(totals, pending.pop(0))
