@@ -143,7 +143,9 @@ def plan_of(dists: tuple, copula: Copula | None = None) -> tuple[Plan, PlanParam
     correlated = tuple(drawn.index(name) for name in copula.names) if copula else ()
     cholesky = np.asarray(copula.cholesky, np.float32) if copula else None
     plan = Plan(names, tuple(fn for fn, _ in icdf_plans), random, correlated)
-    return plan, PlanParams(tuple(params for _, params in icdf_plans), cholesky)
+    # On the device once: NumPy tables passed to every step were copied at every call (a
+    # millisecond of dispatch per 131,072-draw step, ~7% of it).
+    return plan, jax.device_put(PlanParams(tuple(params for _, params in icdf_plans), cholesky))
 
 
 def priors_plan(priors: PriorSet) -> tuple[Plan, PlanParams]:

@@ -198,17 +198,21 @@ def _reduce(stats: dict, axis_name: str) -> dict:
 
 
 def _merge(total: dict | None, step: dict) -> dict:
-    """Host-side running totals in 64 bits (int32 counts per step cannot overflow); per-chunk
-    sums are listed, to be added exactly at the end (concatenating at every step would copy
-    O(steps^2) bytes)."""
-    step = {key: np.asarray(value).astype(np.float64 if value.dtype.kind == "f" else np.int64)
-            for key, value in step.items()}
+    """Host-side running totals in 64 bits (int32 counts per step cannot overflow), added in
+    place; per-chunk sums are listed, to be added exactly at the end (concatenating at every
+    step would copy O(steps^2) bytes)."""
+    step = {key: np.asarray(value) for key, value in step.items()}
     if total is None:
-        return {key: [value] if key in PER_CHUNK else value for key, value in step.items()}
-    return {key: (total[key] + [value] if key in PER_CHUNK else
-                  np.minimum(total[key], value) if key == "min" else
-                  np.maximum(total[key], value) if key == "max" else total[key] + value)
-            for key, value in step.items()}
+        return {key: [value.astype(np.float64)] if key in PER_CHUNK else
+                value.astype(np.float64 if value.dtype.kind == "f" else np.int64)
+                for key, value in step.items()}
+    for key, value in step.items():
+        if key in PER_CHUNK:
+            total[key].append(value.astype(np.float64))
+        else:
+            combine = np.minimum if key == "min" else np.maximum if key == "max" else np.add
+            combine(total[key], value, out=total[key])
+    return total
 
 
 @dataclass
