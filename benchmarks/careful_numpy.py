@@ -195,6 +195,42 @@ def draw_outputs(sampler: Sampler, model, n: int, seed: int = 0) -> None:
         model(sampler.draw(rng, min(CHUNK, n - start)))
 
 
+def summarise_outputs(sampler: Sampler, model, n: int, seed: int = 0, names=None,
+                      bins: int = 1 << 14) -> dict:
+    """``n`` draws summarised as ``stream`` summarises them, chunk by chunk: a histogram of
+    every output on a log grid fixed by the first chunk's range (``bins`` bins, ``np.bincount``),
+    sums of x / scale and its square, the extremes. The like-for-like baseline: the same statistics
+    from the same draws, so that a quantile can be read off at any size."""
+    rng = np.random.default_rng(seed)
+    totals, grid = None, None
+    for start in range(0, n, CHUNK):
+        outputs = model(sampler.draw(rng, min(CHUNK, n - start)))
+        names = names or [name for name, value in outputs.items() if np.ndim(value)]
+        if grid is None:  # the first chunk fixes the grid: log(range) widened by half a range
+            logs = [np.log(np.asarray(outputs[name], np.float32)) for name in names]
+            low = np.array([v.min() for v in logs]) - 0.5 * np.ptp(logs, axis=1)
+            width = 2.0 * np.ptp(logs, axis=1) / bins
+            scale = np.array([np.abs(np.asarray(outputs[name])).max() for name in names])
+            grid = (low.astype(np.float32), (1.0 / width).astype(np.float32),
+                    (1.0 / scale).astype(np.float32))  # squares of x / scale fit float32
+            totals = {"counts": np.zeros((len(names), bins + 2), np.int64),
+                      "sum": np.zeros(len(names)), "sum_sq": np.zeros(len(names)),
+                      "min": np.full(len(names), np.inf), "max": np.full(len(names), -np.inf)}
+        for i, name in enumerate(names):
+            x = np.asarray(outputs[name], np.float32)
+            position = np.log(x)
+            position -= grid[0][i]
+            position *= grid[1][i]
+            cells = np.clip(position, -1, bins, out=position).astype(np.intp) + 1
+            totals["counts"][i] += np.bincount(cells, minlength=bins + 2)
+            scaled = x * grid[2][i]
+            totals["sum"][i] += scaled.sum(dtype=np.float64)
+            totals["sum_sq"][i] += np.dot(scaled, scaled)
+            totals["min"][i] = min(totals["min"][i], x.min())
+            totals["max"][i] = max(totals["max"][i], x.max())
+    return totals
+
+
 def relative_mcse(values: np.ndarray) -> float:
     """sora-uq's rule on exact quantiles: (Q(p + s) - Q(p - s)) / 2 / Q(p), s = sqrt(p(1-p)/n),
     the largest over :data:`QUANTILES`."""
