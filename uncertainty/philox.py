@@ -27,32 +27,30 @@ __all__ = ["ROUNDS", "philox4x32", "random_rows"]
 
 ROUNDS = 10
 _MULTIPLIERS = (np.uint64(0xD2511F53), np.uint64(0xCD9E8D57))
-_WEYL = (np.uint32(0x9E3779B9), np.uint32(0xBB67AE85))  # the key's bump after each round
-
-
-def _multiply_wide(a, multiplier):
-    """High and low 32 bits of the 64-bit product of uint32 ``a`` and a 32-bit constant.
-
-    JAX without 64-bit mode has no 64-bit integers, and splitting into 16-bit halves costs four
-    multiplies; 64-bit types are switched on for these lines alone (a scoped, thread-local
-    setting at trace time: the caller's program and JAX's global configuration stay 32-bit)."""
-    with jax.enable_x64(True):
-        product = jnp.asarray(a, jnp.uint32).astype(jnp.uint64) * multiplier
-        return (product >> np.uint64(32)).astype(jnp.uint32), product.astype(jnp.uint32)
+_WEYL = (np.uint64(0x9E3779B9), np.uint64(0xBB67AE85))  # the key's bump after each round
+_LOW = np.uint64(0xFFFFFFFF)
+_HIGH = np.uint64(32)
 
 
 def philox4x32(counter, key, rounds: int = ROUNDS) -> tuple:
     """The Philox-4x32 block function: four uint32 counter words (arrays of one shape) and two
-    key words -> four uint32 output words (Random123's ``philox4x32_R``)."""
-    c0, c1, c2, c3 = (jnp.asarray(word, jnp.uint32) for word in counter)
-    k0, k1 = (jnp.asarray(word, jnp.uint32) for word in key)
-    for round_ in range(rounds):
-        if round_:
-            k0, k1 = k0 + _WEYL[0], k1 + _WEYL[1]
-        hi0, lo0 = _multiply_wide(c0, _MULTIPLIERS[0])
-        hi1, lo1 = _multiply_wide(c2, _MULTIPLIERS[1])
-        c0, c1, c2, c3 = hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0
-    return c0, c1, c2, c3
+    key words -> four uint32 output words (Random123's ``philox4x32_R``).
+
+    Each round needs the high and low halves of two 32x32-bit products. JAX without 64-bit mode
+    has no 64-bit integers (and splitting into 16-bit halves costs four multiplies per product),
+    so 64-bit types are switched on for this function alone: a scoped, thread-local setting at
+    trace time, so the caller's program and JAX's global configuration stay 32-bit. Every word
+    lives in a 64-bit lane from the first round to the last (its top half zero): converting
+    between 32- and 64-bit lanes in each round cost XLA:CPU as much as the rounds themselves."""
+    with jax.enable_x64(True):
+        c0, c1, c2, c3 = (jnp.asarray(word, jnp.uint32).astype(jnp.uint64) for word in counter)
+        k0, k1 = (jnp.asarray(word, jnp.uint32).astype(jnp.uint64) for word in key)
+        for round_ in range(rounds):
+            if round_:
+                k0, k1 = (k0 + _WEYL[0]) & _LOW, (k1 + _WEYL[1]) & _LOW
+            p0, p1 = c0 * _MULTIPLIERS[0], c2 * _MULTIPLIERS[1]  # exact: both factors < 2^32
+            c0, c1, c2, c3 = (p1 >> _HIGH) ^ c1 ^ k0, p1 & _LOW, (p0 >> _HIGH) ^ c3 ^ k1, p0 & _LOW
+        return tuple(word.astype(jnp.uint32) for word in (c0, c1, c2, c3))
 
 
 def random_rows(key: jax.Array, rows: int, size: int) -> list[jax.Array]:
