@@ -165,7 +165,7 @@ def _output_statistics(x, weight, slot, slots: int, log, low, width, scale) -> d
     """One output's histogram (``slots`` copies of it), sums per chunk, extremes and non-finite
     count; ``x``, ``weight`` and ``slot`` are ``(chunks, size)``."""
     t = jnp.where(log, jnp.log(jnp.where(x > 0, x, jnp.nan)), x)
-    position = jnp.floor((t - low) / width)
+    position = jnp.floor((t - low) * (1 / width))  # a multiply per draw, not a division
     # bin 0: below the grid; 1..BINS: the grid; BINS + 1: above it (and non-finite draws)
     bins = jnp.where(jnp.isfinite(position), jnp.clip(position, -1, BINS) + 1, BINS + 1)
     bins = jnp.where(log & (x <= 0), 0, bins).astype(jnp.int32)

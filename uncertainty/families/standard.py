@@ -74,7 +74,10 @@ def _triangular_icdf(u, low, high, width, c, one_minus_c):
 
 @jax.jit
 def _discrete_icdf(u, values, cumulative):
-    return values[jnp.searchsorted(cumulative, u)]
+    # A few values (the usual case): count the cut points below u in one vectorised pass; the
+    # default binary search is a loop that XLA:CPU runs draw by draw.
+    method = "compare_all" if cumulative.shape[0] <= 64 else "scan_unrolled"
+    return values[jnp.searchsorted(cumulative, u, method=method)]
 
 
 @jax.jit
