@@ -160,3 +160,12 @@ def test_the_normal_quantile_table_is_within_float32_rounding_of_ndtri():
         assert np.all(np.abs(z - exact) <= 4e-7 * (1 + np.abs(exact)))
     ends = np.asarray(quantile(np.array([0.0, 0.5, 1.0, np.nan], np.float32)))
     assert ends[0] == -np.inf and ends[1] == 0.0 and ends[2] == np.inf and np.isnan(ends[3])
+
+
+def test_the_normal_quantile_has_ndtri_s_derivative():
+    from uncertainty.families.standard import _standard_normal_quantile, normal_quantile_table
+
+    u = np.array([1e-6, 0.02, 0.3, 0.5, 0.8, 0.999], np.float32)
+    grad = jax.vmap(jax.grad(lambda v: _standard_normal_quantile(v, *normal_quantile_table())))
+    exact = jax.vmap(jax.grad(jax.scipy.special.ndtri))(u)
+    np.testing.assert_allclose(np.asarray(grad(u)), np.asarray(exact), rtol=1e-5)

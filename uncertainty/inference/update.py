@@ -165,7 +165,9 @@ class CopulaBlock:
     exactly the Gaussian copula with correlation ``R``: the construction ``simulate`` samples
     (:mod:`uncertainty.copula`, same clip of ``Phi`` inside (0, 1)). The scores are O(1) and
     unconstrained like the standardised coordinates, and ``icdf`` is differentiable in ``u``
-    (beta and pert through a C1 Hermite spline), so NUTS sees a smooth target."""
+    (normal and lognormal with ndtri's exact derivative; beta and pert through their 8,192-cell
+    table, whose slope steps between cells by a small fraction away from the ends), so NUTS
+    sees a nearly smooth target (and HMC stays exact: acceptance uses the target itself)."""
 
     names: tuple[str, ...]
     families: tuple[Family, ...]
