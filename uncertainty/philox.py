@@ -39,18 +39,23 @@ def philox4x32(counter, key, rounds: int = ROUNDS) -> tuple:
     Each round needs the high and low halves of two 32x32-bit products. JAX without 64-bit mode
     has no 64-bit integers (and splitting into 16-bit halves costs four multiplies per product),
     so 64-bit types are switched on for this function alone: a scoped, thread-local setting at
-    trace time, so the caller's program and JAX's global configuration stay 32-bit. Every word
-    lives in a 64-bit lane from the first round to the last (its top half zero): converting
-    between 32- and 64-bit lanes in each round cost XLA:CPU as much as the rounds themselves."""
+    trace time, so the caller's program and JAX's global configuration stay 32-bit."""
     with jax.enable_x64(True):
-        c0, c1, c2, c3 = (jnp.asarray(word, jnp.uint32).astype(jnp.uint64) for word in counter)
-        k0, k1 = (jnp.asarray(word, jnp.uint32).astype(jnp.uint64) for word in key)
-        for round_ in range(rounds):
-            if round_:
-                k0, k1 = (k0 + _WEYL[0]) & _LOW, (k1 + _WEYL[1]) & _LOW
-            p0, p1 = c0 * _MULTIPLIERS[0], c2 * _MULTIPLIERS[1]  # exact: both factors < 2^32
-            c0, c1, c2, c3 = (p1 >> _HIGH) ^ c1 ^ k0, p1 & _LOW, (p0 >> _HIGH) ^ c3 ^ k1, p0 & _LOW
-        return tuple(word.astype(jnp.uint32) for word in (c0, c1, c2, c3))
+        return tuple(word.astype(jnp.uint32) for word in _rounds(counter, key, rounds))
+
+
+def _rounds(counter, key, rounds: int = ROUNDS) -> tuple:
+    """The block function on 64-bit lanes (top halves zero) from the first round to the last:
+    converting between 32- and 64-bit lanes in each round cost XLA:CPU as much as the rounds.
+    Call with 64-bit types on."""
+    c0, c1, c2, c3 = (jnp.asarray(word, jnp.uint32).astype(jnp.uint64) for word in counter)
+    k0, k1 = (jnp.asarray(word, jnp.uint32).astype(jnp.uint64) for word in key)
+    for round_ in range(rounds):
+        if round_:
+            k0, k1 = (k0 + _WEYL[0]) & _LOW, (k1 + _WEYL[1]) & _LOW
+        p0, p1 = c0 * _MULTIPLIERS[0], c2 * _MULTIPLIERS[1]  # exact: both factors < 2^32
+        c0, c1, c2, c3 = (p1 >> _HIGH) ^ c1 ^ k0, p1 & _LOW, (p0 >> _HIGH) ^ c3 ^ k1, p0 & _LOW
+    return c0, c1, c2, c3
 
 
 def random_rows(key: jax.Array, rows: int, size: int) -> list[jax.Array]:
@@ -67,8 +72,15 @@ def random_rows(key: jax.Array, rows: int, size: int) -> list[jax.Array]:
     k0, k1 = jax.random.bits(key, (2,), jnp.uint32)
     j = jnp.arange(size, dtype=jnp.uint32)
     zero = jnp.zeros_like(j)
-    # The barrier makes each pass's four words real arrays: otherwise XLA may fuse the ten
-    # rounds into each word's consumer and compute them four times over.
-    words = [word for group in range(-(-rows // 4)) for word in jax.lax.optimization_barrier(
-        philox4x32((j, jnp.full_like(j, group), zero, zero), (k0, k1)))]
+    words = []
+    with jax.enable_x64(True):
+        for group in range(-(-rows // 4)):
+            c0, c1, c2, c3 = _rounds((j, jnp.full_like(j, group), zero, zero), (k0, k1))
+            # XLA computes each array it materialises element by element, so four output words
+            # would each repeat the ten rounds. Packed two to a 64-bit word, the rounds run
+            # twice per block instead of four times; the barrier keeps the packed words whole
+            # (unfused into each consumer).
+            pairs = jax.lax.optimization_barrier((c0 | (c1 << _HIGH), c2 | (c3 << _HIGH)))
+            for pair in pairs:
+                words += [(pair & _LOW).astype(jnp.uint32), (pair >> _HIGH).astype(jnp.uint32)]
     return words[:rows]

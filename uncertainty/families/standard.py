@@ -94,8 +94,8 @@ _TINY = float(np.finfo(np.float32).tiny)
 
 @cache
 def normal_quantile_table() -> tuple:
-    """``(z, rise)`` per cell (the quantile at its start, and to the next), on the device once (every normal and lognormal prior passes the
-    same two arrays to its compiled program)."""
+    """``(z, rise)`` per cell (the quantile at its start, and the rise to the next), on the
+    device once: every normal and lognormal prior passes the same two arrays to its program."""
     last = int(np.float32(0.5).view(np.uint32)) >> _NORMAL_SHIFT
     bits = np.arange(_NORMAL_FIRST, last + 2, dtype=np.uint32) << _NORMAL_SHIFT
     knots = bits.view(np.float32).astype(np.float64)  # the last cell starts at 0.5 exactly
