@@ -199,9 +199,12 @@ def distributions(priors: PriorSet) -> tuple:
 
 
 def draw_chunk(priors: PriorSet, key, index: int, size: int = CHUNK_SIZE,
-               model: Model | None = None) -> dict:
-    """Draws of chunk ``index`` of a run with base ``key``: every assumption and output."""
-    plan, params = priors_plan(priors)
+               model: Model | None = None, plan: tuple[Plan, PlanParams] | None = None) -> dict:
+    """Draws of chunk ``index`` of a run with base ``key``: every assumption and output.
+
+    ``plan``: the priors' :func:`priors_plan`, when the caller draws many chunks (made once,
+    its parameters put on the device once)."""
+    plan, params = plan or priors_plan(priors)
     return _chunk(jax.random.fold_in(key, index), params, plan=plan,
                   model=as_model(model, priors.model), size=size)
 
@@ -234,13 +237,14 @@ def simulate(priors: PriorSet, n: int = DEFAULT_SAMPLES, seed=0,
     model = as_model(model, priors.model)
     key = as_key(seed)
     chunks = -(-n // CHUNK_SIZE)
+    plan = priors_plan(priors)
     # One chunk dispatched ahead: the device draws the next while the host copies this one.
-    ahead = draw_chunk(priors, key, 0, CHUNK_SIZE, model)
+    ahead = draw_chunk(priors, key, 0, CHUNK_SIZE, model, plan)
     draws = {name: np.empty(n, np.float64) for name in ahead}
     for index in range(chunks):
         chunk, start = ahead, index * CHUNK_SIZE
         if index + 1 < chunks:
-            ahead = draw_chunk(priors, key, index + 1, CHUNK_SIZE, model)
+            ahead = draw_chunk(priors, key, index + 1, CHUNK_SIZE, model, plan)
         for name, values in jax.device_get(chunk).items():  # one transfer per chunk
             draws[name][start:start + CHUNK_SIZE] = values[:n - start]
     return to_datatree(draws, priors, model, seed=seed, seconds=time.perf_counter() - started)

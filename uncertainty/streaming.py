@@ -438,9 +438,9 @@ def _host(draws: dict, size: int) -> dict:
     return {name: np.asarray(values[:size]).astype(np.float64) for name, values in draws.items()}
 
 
-def _kept_mc(priors: PriorSet, key, model: Model, pilot: dict, keep: int) -> dict:
+def _kept_mc(priors: PriorSet, key, model: Model, pilot: dict, keep: int, plan) -> dict:
     """The run's first ``keep`` draws: the pilot chunk, and more chunks only if asked."""
-    chunks = [pilot] + [draw_chunk(priors, key, i, CHUNK_SIZE, model)
+    chunks = [pilot] + [draw_chunk(priors, key, i, CHUNK_SIZE, model, plan)
                         for i in range(1, -(-keep // CHUNK_SIZE))]
     parts = [_host(chunk, min(CHUNK_SIZE, keep - i * CHUNK_SIZE)) for i, chunk in enumerate(chunks)]
     return {name: np.concatenate([part[name] for part in parts]) for name in pilot}
@@ -486,11 +486,12 @@ def _stream_mc(priors, seed, n, rtol, max_n, model, keep, figures, progress) -> 
     key = as_key(seed)
     # Chunk 0 is the pilot: it fixes the grid, gives the kept draws, and is counted as drawn.
     first = min(n or CHUNK_SIZE, CHUNK_SIZE)
-    chunk = draw_chunk(priors, key, 0, CHUNK_SIZE, model)
+    plan, params = priors_plan(priors)  # made once: the pilot, the kept chunks and every step
+    chunk = draw_chunk(priors, key, 0, CHUNK_SIZE, model, (plan, params))
     names = _tracked(chunk, priors)
     weight = np.arange(CHUNK_SIZE) < first
     grid = make_grid(chunk, weight, names, figures)
-    kept = _kept_mc(priors, key, model, chunk, min(keep, n or keep))
+    kept = _kept_mc(priors, key, model, chunk, min(keep, n or keep), (plan, params))
     device_grid = grid.device_args()
     totals = _merge(None, _block_statistics(
         chunk, weight, np.zeros(CHUNK_SIZE, np.int32), *device_grid,
@@ -499,7 +500,6 @@ def _stream_mc(priors, seed, n, rtol, max_n, model, keep, figures, progress) -> 
     # Small steps when only a few chunks are left before a check (a big step would mostly
     # draw masked chunks), big ones otherwise; at most two compiled programs.
     big_step = mesh.size * _chunks_per_device()
-    plan, params = priors_plan(priors)
     static = dict(plan=plan, model=model, size=CHUNK_SIZE,
                   grid_static=(names, grid.thresholds), mesh=mesh, lanes=_lanes())
     done_chunks, history = 1, []
@@ -515,7 +515,7 @@ def _stream_mc(priors, seed, n, rtol, max_n, model, keep, figures, progress) -> 
             if per_step == 1 and done_chunks == full:
                 # A lone partial chunk on one device: the pilot's two programs count it, so a
                 # run never compiles (or holds in memory) a masked step for it.
-                chunk = draw_chunk(priors, key, done_chunks, CHUNK_SIZE, model)
+                chunk = draw_chunk(priors, key, done_chunks, CHUNK_SIZE, model, (plan, params))
                 pending.append(_block_statistics(
                     chunk, np.arange(CHUNK_SIZE) < remainder, np.zeros(CHUNK_SIZE, np.int32),
                     *device_grid, grid_static=(names, grid.thresholds), groups=1))
