@@ -59,3 +59,27 @@ def test_overlapping_texts_finds_collisions_and_texts_off_the_figure():
     ax.text(1.3, 0.5, "off the edge")
     assert sorted(overlapping_texts(fig)) == [("5B parameters", "80B parameters"),
                                               ("off the edge", "<edge>")]
+
+
+def test_a_log_axis_minor_ticks_are_matplotlibs_own_drawn_as_one_line_per_axes():
+    # matplotlib's minor ticks of a plain log axis over the same range, for reference
+    plain = Figure(figsize=(4, 2)).subplots()
+    plain.set_xscale("log")
+    plain.set_xlim(3e2, 2e5)
+    expected = [v for v in plain.xaxis.get_minorticklocs() if 3e2 <= v <= 2e5]
+
+    fig = Figure(figsize=(4, 2))
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    bottom.set_xscale("log")
+    bottom.set_xlim(3e2, 2e5)
+    readable_ticks(bottom.xaxis, 1e3, 1e5, log=True)  # a first, narrower range: replaced
+    readable_ticks(bottom.xaxis, 3e2, 2e5, log=True)
+    fig.draw_without_rendering()
+    for ax in (top, bottom):  # both axes sharing the axis carry the marks, once
+        marks = [line for line in ax.lines if line.get_gid() == "minor-x"]
+        assert len(marks) == 1
+        assert list(marks[0].get_xdata()) == pytest.approx(expected)
+        assert marks[0].get_marker() == plain.xaxis.get_minor_ticks()[0].tick1line.get_marker()
+    assert len(expected) == 7 + 8 + 8 + 1  # 3e2..9e2, 2e3..9e3, 2e4..9e4 and 2e5, the end
+    # no Tick per minor mark: matplotlib has nothing to place on a minor tick
+    assert len(bottom.xaxis.get_minorticklocs()) == 0

@@ -72,7 +72,7 @@ def _fit_labels(fig: Figure, ax, labels: list, log: bool, ends: list[float]) -> 
     """Widen the x axis until every end label (``(end, text, right side)``) lies inside the
     axes. The labels' sizes are fixed in points, so the data range that leaves them room is a
     fixed point, reached by a few cheap iterations after one layout."""
-    fig.draw_without_rendering()
+    fig.get_layout_engine().execute(fig)  # the axes' place: all a text's width needs
     width = ax.get_window_extent().width
     room = 2 * LABEL_GAP * fig.dpi / 72  # the gap to the bar, and as much beyond the label
     to_axis = math.log10 if log else float
