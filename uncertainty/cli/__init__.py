@@ -93,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _guarded(lambda: _parse(parser, argv))
     if isinstance(args, int):
         return args
+    args.program = argv is None  # run as the program, not called by a script or a test
     command = partial(_guarded, partial(_command, args))
     if argv is None and not getattr(args, "main_thread", False):
         return interrupt.run_watched(command, _say_interrupted)

@@ -7,6 +7,7 @@ every usage error is one line and exit status 2 (:class:`Parser`).
 from __future__ import annotations
 
 import argparse
+import gc
 from pathlib import Path
 
 from ..defaults import DEFAULT_RTOL, MAX_SAMPLES
@@ -72,9 +73,18 @@ def add_quiet_option(parser) -> None:
 
 def feedback(args):
     """The command's progress display (``main`` makes it from --quiet; see
-    :mod:`uncertainty.progress`), or a silent one."""
+    :mod:`uncertainty.progress`), or a silent one.
+
+    Commands ask for it once they have imported what they use, before the long work. So this is
+    also where the program moves the objects made so far (mostly the imported modules') to the
+    garbage collector's permanent generation (:func:`gc.freeze`): they live as long as the
+    program, and every full collection (matplotlib's figures cause several) scanned them all
+    again. A warm report: 5.8 -> 5.0 CPU seconds. Only when run as the program: a caller of
+    ``main(argv)`` (a script, a test) keeps its collector as it was."""
     from ..progress import Feedback
 
+    if getattr(args, "program", False):
+        gc.freeze()
     return getattr(args, "feedback", None) or Feedback(show=False)
 
 
