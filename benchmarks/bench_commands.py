@@ -2,7 +2,8 @@
 
 Each command runs as ``python -c WRAPPER ARGS`` from the repository root: the wrapper registers
 listeners on JAX's monitoring events (only if and when the command imports JAX, so a command
-that needs no JAX still imports none) and calls ``uncertainty.cli.main``. Per run:
+that needs no JAX still imports none) and runs ``uncertainty.cli.main`` as the installed
+program does (no ``argv``: the command in its watched thread). Per run:
 
 - wall seconds, and CPU seconds of the child (user + system, from ``RUSAGE_CHILDREN``);
 - imports: the interpreter's own account (``-X importtime``, the sum of every module's own time);
@@ -111,8 +112,9 @@ WRAPPER = textwrap.dedent("""
     from uncertainty.cli import main
 
     code = 1
+    sys.argv = ["sora-uq", *sys.argv[1:]]
     try:
-        code = main(sys.argv[1:])
+        code = main()  # as the installed program runs it, not as a script calling main(argv)
     finally:
         for line in open("/proc/self/status"):
             if line.startswith("VmHWM:"):
@@ -122,6 +124,41 @@ WRAPPER = textwrap.dedent("""
             json.dump(counts, f)
     sys.exit(code)
 """)
+
+
+# A report of 1e8 draws as the program runs it; resident memory after its imports, after JAX's
+# backend starts (jax.devices()) and at the peak (VmHWM).
+MEMORY_WRAPPER = textwrap.dedent("""
+    import json, sys
+
+    def mib(key):
+        for line in open("/proc/self/status"):
+            if line.startswith(key):
+                return int(line.split()[1]) / 1024
+
+    from uncertainty.cli import main
+    import uncertainty.cli.report, uncertainty.distributed, uncertainty.report.writer
+    imported = mib("VmRSS:")
+    import jax
+    jax.devices()
+    started = mib("VmRSS:")
+    sys.argv = ["sora-uq", *sys.argv[1:]]
+    code = main()
+    print(json.dumps({"imported": imported, "started": started, "peak": mib("VmHWM:")}))
+    sys.exit(code)
+""")
+MEMORY_DRAWS = 10**8
+
+
+def report_memory(cache: Path, out_dir: Path) -> dict:
+    """Peak memory of a ``MEMORY_DRAWS`` report above the process's memory after its imports."""
+    env = {k: v for k, v in os.environ.items() if k not in JAX_CACHE_SETTINGS}
+    env.update(SORA_UQ_CACHE_DIR=str(cache))
+    args = ["report", "--priors", "article", "--samples", str(MEMORY_DRAWS), "--quiet",
+            "--out", str(out_dir / "report")]
+    wall, cpu, stdout, _ = _child([sys.executable, "-c", MEMORY_WRAPPER, *args], env,
+                                  "sora-uq " + " ".join(args))
+    return {"wall": wall, "cpu": cpu, **json.loads(stdout.strip().splitlines()[-1])}
 
 
 def _children_cpu() -> float:
@@ -243,6 +280,10 @@ def run() -> str:
             else:
                 results[name] = runs
         numpy_runs = [numpy_script(work, seed) for seed in NUMPY_SEEDS]
+        memory = None
+        if "report" in results and not quick:
+            (work / "memory").mkdir()
+            memory = report_memory(work / "cache-report", work / "memory")
     lines = [
         "## Commands: fresh processes, cold and warm compilation cache", "",
         "Each command is a new Python process (the CLI's `main`, called by a small wrapper "
@@ -291,6 +332,16 @@ def run() -> str:
             f"{cold['cpu'] / warm['cpu']:.2f}x (wall {cold['wall'] / warm['wall']:.2f}x; the "
             "issue's target compares cold with the warm figure measured before the "
             "compile-once work: at most 3x). " + (drawn + "." if drawn else ""), ""]
+    if memory:
+        above = memory["peak"] - memory["imported"]
+        lines += [
+            f"Memory of a {MEMORY_DRAWS:.0e}-draw `report` (warm cache, one fresh process, "
+            f"{memory['wall']:.0f} s): peak resident {memory['peak']:,.0f} MiB, "
+            f"{above:,.0f} MiB above the {memory['imported']:,.0f} MiB after its imports "
+            f"({memory['peak'] - memory['started']:,.0f} above the "
+            f"{memory['started']:,.0f} MiB once JAX's backend has started). Target: at most "
+            f"100 MB above the memory after imports, {'met' if above <= 100 else 'NOT met'}.",
+            ""]
     return "\n".join(lines)
 
 

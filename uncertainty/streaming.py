@@ -496,6 +496,7 @@ def _stream_mc(priors, seed, n, rtol, max_n, model, keep, figures, progress) -> 
     totals = _merge(None, _block_statistics(
         chunk, weight, np.zeros(CHUNK_SIZE, np.int32), *device_grid,
         grid_static=(names, grid.thresholds), groups=1))
+    del chunk  # every variable of 2^17 draws: counted and kept, its device memory can go
     mesh = _mesh()
     # Small steps when only a few chunks are left before a check (a big step would mostly
     # draw masked chunks), big ones otherwise; at most two compiled programs.
