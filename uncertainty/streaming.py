@@ -56,6 +56,7 @@ from .sampling import (
     priors_plan,
     seed_record,
 )
+from .sobol_sequence import ScrambledSobol
 
 __all__ = [
     "BINS",
@@ -549,10 +550,8 @@ _draws = jax.jit(draws_from_uniforms, static_argnames=("plan", "model"))
 
 
 def _sobol_engines(dimensions: int, seed: int, replicates: int) -> list:
-    from scipy.stats import qmc
-
     seeds = np.random.SeedSequence([*np.atleast_1d(seed_record(seed)), 0x5EED]).spawn(replicates)
-    return [qmc.Sobol(dimensions, scramble=True, seed=np.random.default_rng(s)) for s in seeds]
+    return [ScrambledSobol(dimensions, np.random.default_rng(s)) for s in seeds]
 
 
 def _stream_qmc(priors, seed, n, rtol, max_n, model, keep, figures, progress) -> StreamResult:

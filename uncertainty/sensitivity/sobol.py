@@ -24,12 +24,12 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 import numpy as np
-from scipy.stats import qmc
 
 from ..families import U_MAX, U_MIN
 from ..model import Model, as_model
 from ..priors import PriorSet
 from ..sampling import as_key, seed_record
+from ..sobol_sequence import ScrambledSobol
 from .tornado import chosen_outputs, fixed_values, icdf_blocks
 
 __all__ = ["DEFAULT_N_BOOTSTRAP", "SAMPLERS", "SCALES", "sobol_document", "sobol_indices"]
@@ -47,11 +47,8 @@ BOOTSTRAP_CHUNK = 50  # bootstrap replicates per matrix product: bounds memory a
 def _base_points(sampler: str, n_base: int, dims: int, seed: int, key):
     """``n_base`` points in the open unit cube of ``dims`` dimensions, float32."""
     if sampler == "sobol":
-        generator = np.random.default_rng(seed_record(seed))
-        try:
-            engine = qmc.Sobol(dims, scramble=True, rng=generator)
-        except TypeError:  # SciPy < 1.15 names it seed
-            engine = qmc.Sobol(dims, scramble=True, seed=generator)
+        # scipy.stats.qmc.Sobol's points, without importing scipy.stats (0.4 CPU-seconds)
+        engine = ScrambledSobol(dims, np.random.default_rng(seed_record(seed)))
         points = engine.random_base2(int(math.log2(n_base)))
         # open_unit in NumPy: the same float32 numbers without an XLA program for the clip
         return np.clip(points.astype(np.float32), np.float32(U_MIN), np.float32(U_MAX))
