@@ -130,3 +130,16 @@ def test_shapley_and_value_of_information_charts_name_assumptions_by_their_label
                                                             "frames per latent frame"]
     assert ax.get_title().startswith("Value of information for providing peak fleet")
     assert overlapping_texts(shapley) == [] and overlapping_texts(voi) == []
+
+
+def test_the_chart_style_and_palette_are_seaborns_own():
+    # The bar charts are drawn in seaborn's look without importing seaborn: the settings must
+    # stay those seaborn gives (its colormap setting aside, which only seaborn can resolve).
+    import seaborn as sns
+
+    from uncertainty.report.plots import CHART_STYLE, PALETTE
+
+    expected = {**sns.axes_style("whitegrid"), **sns.plotting_context("notebook", font_scale=0.85)}
+    expected.pop("image.cmap")
+    assert CHART_STYLE == expected
+    assert list(PALETTE) == sns.color_palette("colorblind", 3).as_hex()

@@ -22,6 +22,7 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from .axes import readable_ticks, tick_text
+from .plots import PALETTE
 
 __all__ = ["moved_most", "prior_posterior_figure"]
 
@@ -63,12 +64,10 @@ def prior_posterior_figure(tree: xr.DataTree, names: list[str], units: dict | No
     more than a factor of ten; side-by-side bars of each value's probability for the names in
     ``discrete``. Panels are titled with ``labels`` (name -> readable label) and their axes
     carry ``units`` and a few round, labelled ticks."""
-    import seaborn as sns
-
     units, labels = units or {}, labels or {}
     figure = Figure(figsize=(4.2 * len(names), 3.4), layout="constrained")
     axes = figure.subplots(1, len(names), squeeze=False)[0]
-    palette = sns.color_palette("colorblind", 2)
+    palette = PALETTE[:2]
     for ax, name in zip(axes, names, strict=True):
         prior, posterior = _values(tree, "prior", name), _values(tree, "posterior", name)
         if name in discrete:
