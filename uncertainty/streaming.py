@@ -485,7 +485,9 @@ def _headline(model: Model, names: tuple[str, ...]) -> tuple[str, ...]:
 
 def _stream_mc(priors, seed, n, rtol, max_n, model, keep, figures, progress) -> StreamResult:
     key = as_key(seed)
-    # Chunk 0 is the pilot: it fixes the grid, gives the kept draws, and is counted as drawn.
+    # Chunk 0 is the pilot: it fixes the grid and gives the kept draws. The steps then count it
+    # with every other chunk: drawing it twice costs a step's time (12 CPU-ms), counting it on
+    # its own a third compiled program (0.13 s to load from the cache, and its memory).
     first = min(n or CHUNK_SIZE, CHUNK_SIZE)
     plan, params = priors_plan(priors)  # made once: the pilot, the kept chunks and every step
     chunk = draw_chunk(priors, key, 0, CHUNK_SIZE, model, (plan, params))
@@ -494,17 +496,14 @@ def _stream_mc(priors, seed, n, rtol, max_n, model, keep, figures, progress) -> 
     grid = make_grid(chunk, weight, names, figures)
     kept = _kept_mc(priors, key, model, chunk, min(keep, n or keep), (plan, params))
     device_grid = grid.device_args()
-    totals = _merge(None, _block_statistics(
-        chunk, weight, np.zeros(CHUNK_SIZE, np.int32), *device_grid,
-        grid_static=(names, grid.thresholds), groups=1))
-    del chunk  # every variable of 2^17 draws: counted and kept, its device memory can go
+    del chunk  # every variable of 2^17 draws, kept on the host: its device memory can go
     mesh = _mesh()
     # Small steps when only a few chunks are left before a check (a big step would mostly
     # draw masked chunks), big ones otherwise; at most two compiled programs.
     big_step = mesh.size * _chunks_per_device()
     static = dict(plan=plan, model=model, size=CHUNK_SIZE,
                   grid_static=(names, grid.thresholds), mesh=mesh, lanes=_lanes())
-    done_chunks, history = 1, []
+    done_chunks, history, totals = 0, [], None
     result = StreamResult(grid, {}, 0, seed, "mc", model, rtol if n is None else None, kept,
                           devices=mesh.size, processes=jax.process_count(), history=history)
     for target in _schedule(n, max_n):
@@ -515,8 +514,8 @@ def _stream_mc(priors, seed, n, rtol, max_n, model, keep, figures, progress) -> 
             # a one-chunk step costs a GPU about as much as 1/16 of a big one (latency)
             per_step = mesh.size if left * 16 <= big_step else big_step
             if per_step == 1 and done_chunks == full:
-                # A lone partial chunk on one device: the pilot's two programs count it, so a
-                # run never compiles (or holds in memory) a masked step for it.
+                # A lone partial chunk on one device: drawn and counted on its own, so a run
+                # never compiles (or holds in memory) a masked step for it.
                 chunk = draw_chunk(priors, key, done_chunks, CHUNK_SIZE, model, (plan, params))
                 pending.append(_block_statistics(
                     chunk, np.arange(CHUNK_SIZE) < remainder, np.zeros(CHUNK_SIZE, np.int32),
