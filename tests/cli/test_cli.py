@@ -263,12 +263,13 @@ def test_the_program_freezes_its_imports_out_of_the_collectors_sight_and_a_calle
 
 def test_a_report_imports_neither_scipy_stats_nor_seaborn(tmp_path):
     # Half a CPU-second each time, a tenth of a warm report: the Sobol design's points and the
-    # bar charts' style come without them (uncertainty.sobol_sequence, report.plots).
+    # bar charts' style come without them (uncertainty.sobol_sequence, report.plots). And
+    # the value of information's spline (scipy.interpolate) waits for a [decision].
     code = ("import sys, contextlib, io\nfrom uncertainty.cli import main\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n"
             f"    assert main(['report', '--priors', 'article', '--samples', '4096', '--out', "
             f"{str(tmp_path / 'report')!r}]) == 0\n"
-            "heavy = sorted({'scipy.stats', 'seaborn'} & set(sys.modules))\n"
+            "heavy = sorted({'scipy.stats', 'seaborn', 'scipy.interpolate'} & set(sys.modules))\n"
             "assert not heavy, f'report imported {heavy}'\n")
     result = run_python(code, timeout=300)
     assert result.returncode == 0, result.stderr

@@ -62,7 +62,6 @@ from collections.abc import Callable
 
 import numpy as np
 from scipy import special
-from scipy.interpolate import make_lsq_spline
 
 from ..decision import Decision
 from ..errors import UserError
@@ -224,6 +223,9 @@ def _smoothed(centre: np.ndarray, means: np.ndarray, counts: np.ndarray) -> np.n
 
     Weights: the draws behind each mean. B-splines sum to one, so every fit keeps each
     candidate's mean loss over the draws, F*'s included: the EVPPI comes out >= 0."""
+    # Imported here, on first use: a report without a [decision] never needs it (0.12 s).
+    from scipy.interpolate import make_lsq_spline
+
     bins = len(centre)
     best, chosen = math.inf, None
     for knots in (k for k in KNOTS if 2 * k <= bins):
