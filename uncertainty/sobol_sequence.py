@@ -104,18 +104,30 @@ class ScrambledSobol:
         lower = np.tril(rng.integers(0, 2, size=(d, BITS, BITS), dtype=np.uint32))
         self._shift = (shift_bits << np.arange(BITS)).sum(axis=1)
         self._v = _scramble(_directions(d, *numbers), lower)
+        self._rows = np.ascontiguousarray(self._v.T)  # number j of every dimension: a row
         self._made = 0
 
     def random(self, n: int) -> np.ndarray:
         """The next ``n`` points, ``(n, d)`` float64 in [0, 1)."""
         if self._scipy is not None:
             return self._scipy.random(n)
-        index = np.arange(self._made, self._made + n, dtype=np.int64)
-        gray = index ^ (index >> 1)  # point k is the shift XOR the numbers of gray(k)'s bits
-        points = np.broadcast_to(self._shift, (n, self.d)).copy()
-        for b in range(int(index[-1]).bit_length() if n else 0):  # gray(k) < 2^bits of k
-            on = ((gray >> b) & 1).astype(bool)
-            points[on] ^= self._v[:, b]
+        if n < 1:
+            return np.empty((0, self.d))
+        start = self._made
+        # Point k is the shift XOR the direction numbers of gray(k) = k ^ (k >> 1)'s bits. The
+        # first point here is made so; each next one differs from its predecessor in the one
+        # number whose index is the count of trailing zeros of k (Gray-code order).
+        gray = start ^ (start >> 1)
+        first = self._shift.copy()
+        for b in range(gray.bit_length()):
+            if (gray >> b) & 1:
+                first ^= self._v[:, b]
+        k = np.arange(start + 1, start + n, dtype=np.int64)
+        trailing = np.log2(k & -k).astype(np.int64)  # exact: k & -k is a power of two
+        points = np.empty((n, self.d), np.int64)
+        points[0] = first
+        np.take(self._rows, trailing, axis=0, out=points[1:])
+        np.bitwise_xor.accumulate(points, axis=0, out=points)
         self._made += n
         return points * 2.0**-BITS
 
