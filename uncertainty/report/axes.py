@@ -124,8 +124,8 @@ def minor_marks(axis, low: float, high: float) -> None:
     look = axis.get_minor_ticks(1)[0].tick1line  # the style a minor tick would be drawn in
     axis.set_minor_locator(NullLocator())
     x = axis.axis_name == "x"
-    for ax in axis.axes.get_shared_x_axes().get_siblings(axis.axes) if x else \
-            axis.axes.get_shared_y_axes().get_siblings(axis.axes):
+    shared = axis.axes.get_shared_x_axes() if x else axis.axes.get_shared_y_axes()
+    for ax in shared.get_siblings(axis.axes):
         for old in [line for line in ax.lines if line.get_gid() == f"minor-{axis.axis_name}"]:
             old.remove()
         if places and look.get_visible():
