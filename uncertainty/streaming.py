@@ -157,14 +157,14 @@ def _statistics(draws: dict, weight: jax.Array, group: jax.Array, groups: int, g
     return {
         "counts": counts,
         **{key: jnp.stack([e[key] for e in each], axis=-1) for key in ("sum", "sum_sq")},
-        **{key: jnp.stack([e[key] for e in each]) for key in ("min", "max", "nonfinite")},
+        **{key: jnp.stack([e[key] for e in each]) for key in ("min", "max")},
         "below": jnp.stack(below).astype(jnp.int32) if below else jnp.zeros(0, jnp.int32),
     }
 
 
 def _output_statistics(x, weight, slot, slots: int, log, low, width, scale) -> dict:
-    """One output's histogram (``slots`` copies of it), sums per chunk, extremes and non-finite
-    count; ``x``, ``weight`` and ``slot`` are ``(chunks, size)``."""
+    """One output's histogram (``slots`` copies of it), sums per chunk and extremes; ``x``,
+    ``weight`` and ``slot`` are ``(chunks, size)``."""
     t = jnp.where(log, jnp.log(jnp.where(x > 0, x, jnp.nan)), x)
     position = jnp.floor((t - low) * (1 / width))  # a multiply per draw, not a division
     # bin 0: below the grid; 1..BINS: the grid; BINS + 1: above it (and non-finite draws)
@@ -177,8 +177,7 @@ def _output_statistics(x, weight, slot, slots: int, log, low, width, scale) -> d
     big = jnp.finfo(jnp.float32).max
     return {"counts": counts, "sum": jnp.sum(scaled, axis=-1),
             "sum_sq": jnp.sum(scaled * scaled, axis=-1),
-            "min": jnp.min(jnp.where(weight, x, big)), "max": jnp.max(jnp.where(weight, x, -big)),
-            "nonfinite": jnp.sum(weight & ~finite).astype(jnp.int32)}
+            "min": jnp.min(jnp.where(weight, x, big)), "max": jnp.max(jnp.where(weight, x, -big))}
 
 
 @partial(jax.jit, static_argnames=("grid_static", "groups"))
