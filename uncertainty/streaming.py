@@ -434,8 +434,10 @@ def _schedule(n: int | None, max_n: int) -> list[int]:
 
 
 def _host(draws: dict, size: int) -> dict:
-    """The first ``size`` draws, sliced on the device before they travel."""
-    return {name: np.asarray(values[:size]).astype(np.float64) for name, values in draws.items()}
+    """The first ``size`` draws in float64 on the host (sliced on the device first, when not
+    all of them: only those travel)."""
+    return {name: np.asarray(values if size == values.shape[0] else values[:size], np.float64)
+            for name, values in draws.items()}
 
 
 def _kept_mc(priors: PriorSet, key, model: Model, pilot: dict, keep: int, plan) -> dict:
@@ -443,6 +445,8 @@ def _kept_mc(priors: PriorSet, key, model: Model, pilot: dict, keep: int, plan) 
     chunks = [pilot] + [draw_chunk(priors, key, i, CHUNK_SIZE, model, plan)
                         for i in range(1, -(-keep // CHUNK_SIZE))]
     parts = [_host(chunk, min(CHUNK_SIZE, keep - i * CHUNK_SIZE)) for i, chunk in enumerate(chunks)]
+    if len(parts) == 1:  # the default: concatenating would copy every kept draw once more
+        return parts[0]
     return {name: np.concatenate([part[name] for part in parts]) for name in pilot}
 
 
