@@ -72,6 +72,21 @@ def _median_times(fn, repeats: int = REPEATS) -> tuple[float, float]:
     return statistics.median(walls), statistics.median(cpus)
 
 
+def _interleaved_medians(calls: dict, n: int, repeats: int = REPEATS) -> dict:
+    """Median wall and CPU seconds of every ``call(n)``, timed in turn within each of
+    ``repeats`` rounds: a slower hour on the shared machine slows every contender alike,
+    instead of whichever one it happened to fall on."""
+    times = {key: ([], []) for key in calls}
+    for _ in range(repeats):
+        for key, call in calls.items():
+            wall, cpu = time.perf_counter(), time.process_time()
+            call(n)
+            times[key][0].append(time.perf_counter() - wall)
+            times[key][1].append(time.process_time() - cpu)
+    return {key: (statistics.median(walls), statistics.median(cpus))
+            for key, (walls, cpus) in times.items()}
+
+
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -204,7 +219,9 @@ CONTENDERS = {  # key -> label, in the tables' order
 
 def throughput() -> tuple[str, dict]:
     """Draws per CPU-second and per wall-second of every contender at each size."""
-    stream(PRIORS, seed=0, n=1 << 18, rtol=None, keep=1)  # compile first: timings are steady-state
+    # compile first (whole chunks, and a lone partial one): timings are steady-state
+    for n in (1 << 18, 1000):
+        stream(PRIORS, seed=0, n=n, rtol=None, keep=1)
     simulate(PRIORS, n=1000, seed=0)
     calls = {"stream": lambda n: stream(PRIORS, seed=1, n=n, rtol=None, keep=1),
              "simulate": lambda n: simulate(PRIORS, n=n, seed=1),
@@ -215,8 +232,7 @@ def throughput() -> tuple[str, dict]:
     rows, rates = [], {}
     for n in SIZES:
         rates[n] = {}
-        for key, call in calls.items():
-            wall, cpu = _median_times(lambda n=n, call=call: call(n))
+        for key, (wall, cpu) in _interleaved_medians(calls, n).items():
             rates[n][key] = {"cpu": n / cpu, "wall": n / wall}
             rows.append(f"| {n:.0e} | {CONTENDERS[key]} | {n / cpu:,.0f} | {n / wall:,.0f} "
                         f"| {cpu / wall:.2f} |")
@@ -402,9 +418,10 @@ def run() -> str:
     return "\n".join([
         "## Sampling", "",
         "### Draws per CPU-second and per second", "",
-        f"Medians of {REPEATS} runs after compilation (and after the careful NumPy tables are "
-        "made), the article priors and the full model (every output). CPU time is this "
-        "process's, every thread counted; `stream` also builds its histograms and sums; of "
+        f"Medians of {REPEATS} rounds after compilation (and after the careful NumPy tables are "
+        "made), each round timing every contender in turn; the article priors and the full "
+        "model (every output). CPU time is this process's, every thread counted; `stream` "
+        "also builds its histograms and sums; of "
         "the NumPy contenders only the careful one 'with the same summaries' does too, the "
         "others only evaluate the model. Target: `stream` at least 2x the careful NumPy "
         "baseline's draws per CPU-second (the strict one, model only).", "",
