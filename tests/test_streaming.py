@@ -65,6 +65,15 @@ def test_hdi_holds_its_mass_and_is_no_wider_than_the_eti(fixed_run):
     assert high - low <= (q95 - q05) * (1 + 2e-3)
 
 
+def test_a_whole_kept_chunk_is_the_pilot_itself_in_float64(article_priors):
+    # the default (keep = one chunk): no slice, no concatenation, the same draws
+    run = stream(article_priors, seed=3, n=CHUNK_SIZE, keep=CHUNK_SIZE)
+    tree = simulate(article_priors, n=CHUNK_SIZE, seed=3)
+    for name in ("fleet_gpus", "sora_params"):
+        assert run.kept[name].dtype == np.float64 and len(run.kept[name]) == CHUNK_SIZE
+        np.testing.assert_array_equal(tree["prior"][name].values[0], run.kept[name])
+
+
 def test_kept_draws_are_the_first_draws_of_simulate(article_priors):
     run = stream(article_priors, seed=3, n=CHUNK_SIZE + 7, keep=1000)
     assert run.n == CHUNK_SIZE + 7 and all(len(v) == 1000 for v in run.kept.values())
