@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from uncertainty.philox import philox4x32, random_rows
+from uncertainty.philox import philox4x32, random_fields
 from uncertainty.sampling import GRID_HIGH, GRID_LOW, mc_uniforms
 
 # Random123 (github.com/DEShawResearch/random123), tests/kat_vectors, the "philox4x32 10"
@@ -46,31 +46,40 @@ def _reference_philox(counter, key, rounds=10):
     return c
 
 
-def test_random_rows_are_philox_of_counters_keyed_from_jax_random():
+def test_random_fields_are_philox_of_counters_keyed_from_jax_random():
     key = jax.random.key(7)
     k0, k1 = (int(w) for w in jax.random.bits(key, (2,), jnp.uint32))
-    # word j of row r: output word r % 4 of block (j, r // 4, 0, 0)
-    rows = np.stack([np.asarray(r) for r in random_rows(key, 6, 3)])
-    expected = [[_reference_philox([j, r // 4, 0, 0], [k0, k1])[r % 4] for j in range(3)]
-                for r in range(6)]
+
+    def block(j, group):  # the block's four words as one little-endian 128-bit integer
+        words = _reference_philox([j, group, 0, 0], [k0, k1])
+        return sum(word << (32 * i) for i, word in enumerate(words))
+
+    # entry j of row r: bits 23 (r % 5) .. 23 (r % 5) + 22 of block (j, r // 5, 0, 0)
+    rows = np.stack([np.asarray(r) for r in random_fields(key, 12, 3)])
+    expected = [[(block(j, r // 5) >> (23 * (r % 5))) & (2**23 - 1) for j in range(3)]
+                for r in range(12)]
     np.testing.assert_array_equal(rows, expected)
 
 
 def test_tracing_leaves_jax_32_bit():
-    jax.jit(lambda k: random_rows(k, 2, 8)).lower(jax.random.key(0))
+    jax.jit(lambda k: random_fields(k, 2, 8)).lower(jax.random.key(0))
     assert not jax.config.jax_enable_x64
     assert jnp.arange(3).dtype == jnp.int32
 
 
 def test_uniforms_are_uniform_on_the_grid():
-    u = np.stack([np.asarray(r, np.float64) for r in mc_uniforms(jax.random.key(1), 4, 1 << 16)])
+    # ten rows: every field of a block (one crosses its halves), from two blocks
+    u = np.stack([np.asarray(r, np.float64) for r in mc_uniforms(jax.random.key(1), 10, 1 << 15)])
     assert u.min() >= GRID_LOW and u.max() <= GRID_HIGH
-    # mean and variance of 2^18 uniforms: 6 standard errors
+    # mean and variance of 327,680 uniforms: 6 standard errors
     assert abs(u.mean() - 0.5) < 6 * np.sqrt(1 / 12 / u.size)
     assert abs(u.var() - 1 / 12) < 6 * np.sqrt(1 / 180 / u.size)
     # rows are independent streams: their correlation is within noise
-    assert abs(np.corrcoef(u)[np.triu_indices(4, 1)]).max() < 6 / np.sqrt(u.shape[1])
-    # the 23 bits kept are all used: every one of 256 top-bit cells is hit near 1/256 of the time
-    counts = np.bincount((u.ravel() * 256).astype(int), minlength=256)
+    assert abs(np.corrcoef(u)[np.triu_indices(len(u), 1)]).max() < 6 / np.sqrt(u.shape[1])
+    # all 23 bits are used: each of 256 cells of the top 8 bits, and of the low 8 bits, is hit
+    # near 1/256 of the time
+    k = np.round(u.ravel() * 2**23 - 0.5).astype(np.int64)
     expected = u.size / 256
-    assert ((counts - expected) ** 2 / expected).sum() < 255 + 6 * np.sqrt(2 * 255)
+    for cells in (k >> 15, k & 255):
+        counts = np.bincount(cells, minlength=256)
+        assert ((counts - expected) ** 2 / expected).sum() < 255 + 6 * np.sqrt(2 * 255)

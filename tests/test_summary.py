@@ -29,10 +29,13 @@ def test_intervals_of_a_known_distribution():
     assert s["mcse_q05"] == pytest.approx(np.sqrt(0.05 * 0.95 / n) / exact.pdf(q05), rel=0.25)
     assert s["ess"] == pytest.approx(n, rel=0.05)
     # The HDI of a positive output is taken on the log scale, where a lognormal is a normal:
-    # exp(mu -+ z_0.95 sigma), the ETI's ends, not the linear-scale HDI's far left tail.
+    # exp(mu -+ z_0.95 sigma), the ETI's ends, not the linear-scale HDI's far left tail. The
+    # shortest interval among draws is a noisy estimator (its ends move together, at the
+    # n^(-1/3) rate of a mode): over 30 seeds of 200,000 draws their sd was 0.0087 in log,
+    # three times the ETI's. Four of those sds:
     assert s["hdi_90_scale"] == "log"
-    np.testing.assert_allclose(s["hdi_90"], 10.0 * np.exp([-0.5 * Z95, 0.5 * Z95]), rtol=0.01)
-    np.testing.assert_allclose(s["hdi_90"], s["eti_90"], rtol=0.02)  # symmetric in log
+    np.testing.assert_allclose(s["hdi_90"], 10.0 * np.exp([-0.5 * Z95, 0.5 * Z95]), rtol=0.035)
+    np.testing.assert_allclose(s["hdi_90"], s["eti_90"], rtol=0.035)  # symmetric in log
 
 
 @pytest.mark.parametrize("sigma", [0.3, 1.5])

@@ -39,7 +39,7 @@ from . import __version__
 from .copula import Copula
 from .defaults import DEFAULT_SAMPLES
 from .model import Model, as_model
-from .philox import random_rows
+from .philox import FIELD_BITS, random_fields
 from .priors import PriorSet
 
 __all__ = [
@@ -66,7 +66,7 @@ CHUNK_SIZE = 1 << 17
 # inside (0, 1) in float32 (its largest value, 1 - 2^-24, is exactly representable), so icdf is
 # finite for every family; the tails are cut at 6e-8 on both sides alike. The copula and QMC
 # points are clipped to the same ends, so every sampler's draws share one range.
-_MANTISSA_BITS = 23
+_MANTISSA_BITS = FIELD_BITS
 GRID_LOW = 0.5 / 2**_MANTISSA_BITS
 GRID_HIGH = 1.0 - GRID_LOW
 
@@ -95,12 +95,12 @@ def seed_record(seed) -> int | list[int]:
 
 
 def mc_uniforms(key, rows: int, size: int) -> list[jax.Array]:
-    """``rows`` rows of ``size`` independent uniforms on (0, 1): the top 23 bits of
-    Philox-4x32-10 words (:mod:`uncertainty.philox`) keyed from ``key``. A list of rows, not
-    one array: each row feeds its own quantile function, and stacking them was a copy of every
-    uniform."""
-    return [((bits >> (32 - _MANTISSA_BITS)).astype(jnp.float32) + 0.5) * (1.0 / 2**_MANTISSA_BITS)
-            for bits in random_rows(key, rows, size)]
+    """``rows`` rows of ``size`` independent uniforms on (0, 1): ``(k + 0.5) / 2^23`` for
+    23-bit fields ``k`` of Philox-4x32-10 blocks (:func:`uncertainty.philox.random_fields`)
+    keyed from ``key``. A list of rows, not one array: each row feeds its own quantile
+    function, and stacking them was a copy of every uniform."""
+    return [(bits.astype(jnp.float32) + 0.5) * (1.0 / 2**_MANTISSA_BITS)
+            for bits in random_fields(key, rows, size)]
 
 
 def random_names(dists: tuple) -> tuple[str, ...]:

@@ -52,10 +52,15 @@ def test_intervals_follow_the_exact_scaling_of_the_parameter_count(compared):
     article, smaller = (s["outputs"] for s in doc["scenarios"])
     for name, factor in (("training_gpu_months", SCALE), ("fleet_gpus", SCALE),
                          ("breakeven_video_minutes", 1.0)):
+        # The scaled draws agree to float32 rounding, which can move a draw across a
+        # histogram bin's edge: an interpolated quantile then moves by at most the bin's
+        # width, the summary's stated bound (the same relative width everywhere on a log grid).
+        bound = article[name]["quantile_bound"]
+        assert 0 < bound < 2e-3
         for key in ("median", "eti_50", "eti_90"):
             assert smaller[name][key] == pytest.approx(
                 (factor * article[name][key]) if key == "median"
-                else [factor * v for v in article[name][key]], rel=1e-5), (name, key)
+                else [factor * v for v in article[name][key]], rel=bound), (name, key)
     # The article's fleet figure sits higher in the smaller fleet's distribution.
     assert smaller["fleet_gpus"]["article_percentile"] > article["fleet_gpus"]["article_percentile"]
 
