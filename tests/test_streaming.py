@@ -74,6 +74,31 @@ def test_a_whole_kept_chunk_is_the_pilot_itself_in_float64(article_priors):
         np.testing.assert_array_equal(tree["prior"][name].values[0], run.kept[name])
 
 
+@pytest.mark.parametrize(("n", "steps"), [(CHUNK_SIZE + 7, 0), (2 * CHUNK_SIZE, 2)])
+def test_the_pilot_is_counted_where_its_program_is_loaded_anyway(article_priors, monkeypatch,
+                                                                  n, steps):
+    # On one CPU device: a partial last chunk is counted by _block_statistics, which then
+    # counts the pilot too (no step draws chunk 0 again); whole chunks need only the step.
+    import uncertainty.streaming as streaming
+
+    if streaming._mesh().size * streaming._chunks_per_device() != 1:
+        pytest.skip("one chunk per step only on a single CPU device")
+    calls = {"step": 0, "block": 0}
+
+    def counted(name, function):
+        def call(*args, **kwargs):
+            calls[name] += 1
+            return function(*args, **kwargs)
+        return call
+
+    monkeypatch.setattr(streaming, "_mc_step", counted("step", streaming._mc_step))
+    monkeypatch.setattr(streaming, "_block_statistics",
+                        counted("block", streaming._block_statistics))
+    run = stream(article_priors, seed=3, n=n, keep=10)
+    assert calls == {"step": steps, "block": 2 if n % CHUNK_SIZE else 0}
+    assert int(run.totals["counts"][0, 0].sum()) == n
+
+
 def test_kept_draws_are_the_first_draws_of_simulate(article_priors):
     run = stream(article_priors, seed=3, n=CHUNK_SIZE + 7, keep=1000)
     assert run.n == CHUNK_SIZE + 7 and all(len(v) == 1000 for v in run.kept.values())

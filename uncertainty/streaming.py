@@ -19,7 +19,8 @@ Which draws a run contains never depends on the devices: chunk ``i`` always come
 size where it stops is device-independent too. Steps are sharded over every JAX device (all
 hosts' devices after :func:`uncertainty.distributed.initialize`) with ``shard_map``; counts
 are summed with ``psum``, and per-chunk sums are gathered and added exactly on the host. The
-pilot (chunk 0, which fixes the grid and gives the kept draws) is counted, never drawn twice.
+pilot (chunk 0, which fixes the grid and gives the kept draws) is drawn again by the first
+step, which saves a compiled program, except where the run needs that program anyway.
 
 Quasi-Monte Carlo (``sampler="qmc"``) feeds scrambled Sobol points (SciPy) through the same
 icdf path; :data:`QMC_REPLICATES` independent scramblings give an honest error estimate (the
@@ -490,7 +491,9 @@ def _stream_mc(priors, seed, n, rtol, max_n, model, keep, figures, progress) -> 
     key = as_key(seed)
     # Chunk 0 is the pilot: it fixes the grid and gives the kept draws. The steps then count it
     # with every other chunk: drawing it twice costs a step's time (12 CPU-ms), counting it on
-    # its own a third compiled program (0.13 s to load from the cache, and its memory).
+    # its own a third compiled program (0.13 s to load from the cache, and its memory). Except
+    # where a run loads that program anyway, for a lone partial chunk at its end (a fixed
+    # ``n`` that is no whole number of chunks, on one CPU device): there the pilot is counted.
     first = min(n or CHUNK_SIZE, CHUNK_SIZE)
     plan, params = priors_plan(priors)  # made once: the pilot, the kept chunks and every step
     chunk = draw_chunk(priors, key, 0, CHUNK_SIZE, model, (plan, params))
@@ -499,7 +502,6 @@ def _stream_mc(priors, seed, n, rtol, max_n, model, keep, figures, progress) -> 
     grid = make_grid(chunk, weight, names, figures)
     kept = _kept_mc(priors, key, model, chunk, min(keep, n or keep), (plan, params))
     device_grid = grid.device_args()
-    del chunk  # every variable of 2^17 draws, kept on the host: its device memory can go
     mesh = _mesh()
     # Small steps when only a few chunks are left before a check (a big step would mostly
     # draw masked chunks), big ones otherwise; at most two compiled programs.
@@ -507,6 +509,12 @@ def _stream_mc(priors, seed, n, rtol, max_n, model, keep, figures, progress) -> 
     static = dict(plan=plan, model=model, size=CHUNK_SIZE,
                   grid_static=(names, grid.thresholds), mesh=mesh, lanes=_lanes())
     done_chunks, history, totals = 0, [], None
+    if big_step == 1 and n is not None and n % CHUNK_SIZE:
+        totals = _merge(None, _block_statistics(
+            chunk, weight, np.zeros(CHUNK_SIZE, np.int32), *device_grid,
+            grid_static=(names, grid.thresholds), groups=1))
+        done_chunks = 1
+    del chunk  # every variable of 2^17 draws, kept on the host: its device memory can go
     result = StreamResult(grid, {}, 0, seed, "mc", model, rtol if n is None else None, kept,
                           devices=mesh.size, processes=jax.process_count(), history=history)
     for target in _schedule(n, max_n):
