@@ -62,12 +62,13 @@ def modules() -> list[Path]:
 # 2.00x careful NumPy, against 2.07x and 2.27x alone), so a number depended on its neighbours.
 RUN_ONE = """
 import importlib.util, sys
-path, out = sys.argv[1:]
-sys.path.insert(0, sys.argv[1].rsplit("/", 1)[0])
-spec = importlib.util.spec_from_file_location(path.rsplit("/", 1)[1][:-3], path)
+from pathlib import Path
+path, out = Path(sys.argv[1]), Path(sys.argv[2])
+sys.path.insert(0, str(path.parent))  # the benchmarks import their neighbours
+spec = importlib.util.spec_from_file_location(path.stem, path)
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
-open(out, "w").write(module.run())
+out.write_text(module.run())
 """
 
 
