@@ -58,18 +58,8 @@ PRIORS = load_priors(ROOT / "priors" / "article.toml")
 
 
 def _median_seconds(fn, repeats: int = REPEATS) -> float:
-    return _median_times(fn, repeats)[0]
-
-
-def _median_times(fn, repeats: int = REPEATS) -> tuple[float, float]:
-    """Median wall seconds and median CPU seconds (this process, every thread) of ``fn()``."""
-    walls, cpus = [], []
-    for _ in range(repeats):
-        wall, cpu = time.perf_counter(), time.process_time()
-        fn()
-        walls.append(time.perf_counter() - wall)
-        cpus.append(time.process_time() - cpu)
-    return statistics.median(walls), statistics.median(cpus)
+    """Median wall seconds of ``fn()``."""
+    return _interleaved_medians({"only": lambda _: fn()}, None, repeats)["only"][0]
 
 
 def _interleaved_medians(calls: dict, n: int, repeats: int = REPEATS) -> dict:
