@@ -242,23 +242,24 @@ def test_reproduce_starts_no_jax_and_no_plotting():
 
 def test_the_program_freezes_its_imports_out_of_the_collectors_sight_and_a_caller_keeps_its_own():
     # Run as the program (no argv), a command moves the objects of its imports to the garbage
-    # collector's permanent generation once they are imported; called with argv (a script, a
-    # test), it leaves the caller's collector alone.
+    # collector's permanent generation once they are imported, and spaces its full collections
+    # out; called with argv (a script, a test), it leaves the caller's collector alone.
     args = "['sobol', '--priors', 'article', '--output', 'fleet_gpus', '--n', '256']"
     code = ("import gc, sys, contextlib, io\n"
             "from uncertainty.cli import main\n"
-            "before = gc.get_freeze_count()\n"
+            "before = gc.get_freeze_count(), gc.get_threshold()\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n"
             f"    called = main({args})\n"
-            "after_call = gc.get_freeze_count()\n"
+            "untouched = (gc.get_freeze_count(), gc.get_threshold()) == before\n"
             f"sys.argv = ['sora-uq'] + {args}\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n"
             "    program = main()\n"
-            "frozen = gc.get_freeze_count() > before + 10000\n"
-            "print(called, program, after_call == before, frozen)\n")
+            "frozen = gc.get_freeze_count() > before[0] + 10000\n"
+            "spaced = gc.get_threshold() == (*before[1][:2], 100 * before[1][2])\n"
+            "print(called, program, untouched, frozen, spaced)\n")
     result = run_python(code, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["0", "0", "True", "True"]
+    assert result.stdout.split() == ["0", "0", "True", "True", "True"]
 
 
 def test_a_report_imports_neither_scipy_stats_nor_seaborn(tmp_path):

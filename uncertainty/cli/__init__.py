@@ -41,7 +41,7 @@ from . import (
     update,
     voi,
 )
-from .options import Parser
+from .options import Parser, fewer_full_collections
 
 __all__ = ["EXIT_BAD_INPUT", "build_parser", "main"]
 
@@ -94,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     if isinstance(args, int):
         return args
     args.program = argv is None  # run as the program, not called by a script or a test
+    if args.program:
+        fewer_full_collections()
     command = partial(_guarded, partial(_command, args))
     if argv is None and not getattr(args, "main_thread", False):
         return interrupt.run_watched(command, _say_interrupted)
