@@ -3,11 +3,12 @@ stopping, the MCSE against closed forms, quasi-Monte Carlo against plain Monte C
 
 import math
 
+import jax.numpy as jnp
 import numpy as np
 import pytest
 from scipy import stats
 
-from uncertainty import priors_from_dict, simulate
+from uncertainty import PriorError, priors_from_dict, simulate
 from uncertainty.sampling import CHUNK_SIZE
 from uncertainty.sora.model import HEADLINE
 from uncertainty.streaming import QMC_REPLICATES, SCHEDULE, stream
@@ -164,3 +165,43 @@ def test_summary_rows_have_the_arviz_summary_keys(fixed_run):
 def test_a_model_without_outputs_is_refused_clearly():
     with pytest.raises(ValueError, match="no outputs"):
         stream(PRODUCT, n=10, model=lambda a: {})
+
+
+# exp(a) overflows float32 above a = 88.7: with a ~ normal(0, 30), P(Z > 2.96) = 0.15%, about
+# 200 draws of the first chunk. b is a bystander, from the same draws.
+OVERFLOWING = priors_from_dict({
+    "a": {"dist": "normal", "mean": 0.0, "sd": 30.0, "source": "test"},
+    "b": {"dist": "lognormal", "median": 1.0, "sigma": 1.0, "source": "test"},
+})
+
+
+@pytest.mark.parametrize("sampler", ["mc", "qmc"])
+def test_an_output_that_overflows_is_refused_naming_it_and_the_assumption_behind_it(sampler):
+    def model(x):
+        return {"y": jnp.exp(x["a"]) * x["b"], "z": x["b"]}
+
+    with pytest.raises(PriorError, match=(
+            r"^priors: output 'y' overflows for some draws \(inf\): the model computes in "
+            r"32-bit floats.*; in the kept draws where it is not, 'a' lies above the 99th "
+            r"percentile of its prior \(median\)$")):
+        stream(OVERFLOWING, n=CHUNK_SIZE, model=model, figures={}, sampler=sampler)
+
+
+def test_an_output_that_is_nan_is_refused_and_an_overflow_after_the_kept_draws_is_caught():
+    def model(x):  # log of a negative a: NaN for a < 0, half the draws
+        return {"y": jnp.log(x["a"]), "z": x["b"]}
+
+    with pytest.raises(PriorError, match=r"output 'y' is not a number \(NaN\).*'a' lies at the "
+                                         r"(2[0-9])th percentile"):
+        stream(OVERFLOWING, n=CHUNK_SIZE, model=model, figures={})
+
+    def late(x):  # inf where a > 88.72: 0.15% of draws, none of the kept ones (so no hint)
+        return {"y": jnp.exp(x["a"]), "z": x["b"]}
+
+    a = stream(OVERFLOWING, n=CHUNK_SIZE, model=lambda x: {"z": x["b"]}, figures={}).kept["a"]
+    with np.errstate(over="ignore"):
+        keep = int(np.argmax(np.isinf(np.exp(a.astype(np.float32)))))  # the first that overflows
+    assert 0 < keep < CHUNK_SIZE
+    with pytest.raises(PriorError,
+                       match=r"output 'y' overflows for some draws \(inf\): .*reaches that far$"):
+        stream(OVERFLOWING, n=CHUNK_SIZE, keep=keep, model=late, figures={})

@@ -1,6 +1,13 @@
 """The one exception a user should ever see: bad input, reported in one line and exit status 2."""
 
-__all__ = ["PriorError", "UserError", "one_line"]
+__all__ = ["FLOAT32_ADVICE", "NAN_CAUSES", "PriorError", "UserError", "one_line"]
+
+# Why an output is not finite: an infinity is priors carrying the model past float32's range
+# (its draws are float32); a NaN is the model undefined (or an infinity's consequence).
+FLOAT32_ADVICE = ("the model computes in 32-bit floats, which end at 3.4e38; narrow the prior "
+                  "that reaches that far")
+NAN_CAUSES = ("the model is undefined there (a log or square root of a negative number, 0/0, "
+              "inf / inf)")
 
 
 class UserError(Exception):

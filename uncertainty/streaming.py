@@ -44,6 +44,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from .defaults import DEFAULT_RTOL, MAX_SAMPLES
+from .errors import FLOAT32_ADVICE, NAN_CAUSES, PriorError
 from .model import Model, as_model
 from .priors import PriorSet
 from .sampling import (
@@ -58,6 +59,7 @@ from .sampling import (
     seed_record,
 )
 from .sobol_sequence import ScrambledSobol
+from .summary import percentile_words
 
 __all__ = [
     "BINS",
@@ -173,8 +175,9 @@ def _output_statistics(x, weight, slot, slots: int, log, low, width, scale) -> d
     bins = jnp.where(log & (x <= 0), 0, bins).astype(jnp.int32)
     counts = jnp.zeros(slots * (BINS + 2), jnp.int32).at[(slot * (BINS + 2) + bins).ravel()].add(
         weight.astype(jnp.int32).ravel())
-    finite = jnp.isfinite(x)
-    scaled = jnp.where(finite & weight, x / scale, 0.0)
+    # A non-finite draw makes its chunk's sums inf or NaN: that is how a run learns of it
+    # (require_finite). The extremes cannot tell: XLA's min and max may drop a NaN.
+    scaled = jnp.where(weight, x / scale, 0.0)
     big = jnp.finfo(jnp.float32).max
     return {"counts": counts, "sum": jnp.sum(scaled, axis=-1),
             "sum_sq": jnp.sum(scaled * scaled, axis=-1),
@@ -451,6 +454,66 @@ def _kept_mc(priors: PriorSet, key, model: Model, pilot: dict, keep: int, plan) 
     return {name: np.concatenate([part[name] for part in parts]) for name in pilot}
 
 
+def require_finite(result: StreamResult, priors: PriorSet) -> None:
+    """Refuse a run in which an output was not a finite number for some draw (PriorError):
+    its quantiles would still come out, wrong (the histogram puts a NaN above every number),
+    and its mean, its extremes and its figure would not. Every draw is covered at no cost: a
+    non-finite draw makes its chunk's sums non-finite. The message names one such output (one
+    that overflows first: a NaN is often an overflow's consequence, inf / inf), what went wrong
+    (from the kept draws, else from the extremes) and which assumption drives it."""
+    sums = np.concatenate(result.totals["sum"])  # (chunks, outputs)
+    failing = [(i, name) for i, name in enumerate(result.grid.names)
+               if not np.isfinite(sums[:, i]).all()]
+    if not failing:
+        return
+    kinds = {name: _failure(np.asarray(result.kept[name]), result.totals["min"][i],
+                            result.totals["max"][i]) for i, name in failing}
+    name = next((n for n, kind in kinds.items() if kind != "nan"), failing[0][1])
+    culprit = _culprit(result.kept, name, priors.uncertain)
+    hint = (f"; in the kept draws where it is not, '{culprit[0]}' lies {culprit[1]} of its "
+            f"prior (median)" if culprit else "")
+    what = (f"is not a number (NaN) for some draws: {NAN_CAUSES}" if kinds[name] == "nan" else
+            f"overflows for some draws ({kinds[name]}): {FLOAT32_ADVICE}")
+    raise PriorError(f"{priors.path or priors.name}: output '{name}' {what}{hint}")
+
+
+def _failure(kept: np.ndarray, low: float, high: float) -> str:
+    """"nan", "inf" or "-inf": what a non-finite output did, from its kept draws when they show
+    it, else from its extremes (which hold an infinity, though XLA may drop a NaN from them)."""
+    if np.isnan(kept).any():
+        return "nan"
+    if np.isinf(kept).any():
+        return "-inf" if (kept == -np.inf).any() else "inf"
+    return "-inf" if low == -np.inf else "inf" if high == np.inf else "nan"
+
+
+def _culprit(kept: dict, output: str, uncertain) -> tuple[str, str] | None:
+    """The uncertain assumption whose values, among the kept draws where ``output`` is not
+    finite, have the median percentile furthest from the 50th (an assumption unrelated to the
+    failure sits near it), and that percentile in words; None when every kept draw of
+    ``output`` is finite.
+
+    >>> kept = {"a": np.arange(100.0), "b": np.arange(100.0)[::-1] % 7,
+    ...         "y": np.where(np.arange(100) > 96, np.inf, 1.0)}
+    >>> _culprit(kept, "y", ["a", "b"])
+    ('a', 'at the 98th percentile')
+    """
+    bad = ~np.isfinite(kept[output])
+    if not bad.any() or not uncertain:
+        return None
+
+    def percentiles(values):  # mid-ranks of the bad draws among all kept ones, in (0, 1)
+        ordered = np.sort(values)
+        left = np.searchsorted(ordered, values[bad], "left")
+        right = np.searchsorted(ordered, values[bad], "right")
+        return (left + right) / 2 / values.size
+
+    medians = {name: float(np.median(percentiles(np.asarray(kept[name])))) for name in uncertain}
+    name = max(medians, key=lambda n: abs(medians[n] - 0.5))  # an unrelated one sits near 0.5
+    words = percentile_words(medians[name])
+    return name, words if words.startswith(("below", "above")) else f"at the {words}"
+
+
 def _tracked(draws: dict, priors: PriorSet) -> tuple[str, ...]:
     names = tuple(name for name in draws if name not in priors)
     if not names:
@@ -545,6 +608,7 @@ def _stream_mc(priors, seed, n, rtol, max_n, model, keep, figures, progress) -> 
         # chunks past the target were masked out: the next target draws them again
         done_chunks = -(-target // CHUNK_SIZE)
         result.totals, result.n = totals, target
+        require_finite(result, priors)
         error = result.relative_mcse(_headline(model, names))
         history.append((target, error))
         if progress:
@@ -605,6 +669,7 @@ def _stream_qmc(priors, seed, n, rtol, max_n, model, keep, figures, progress) ->
                                                       **static))
         done = m
         result.totals, result.n = totals, m * replicates
+        require_finite(result, priors)
         error = result.relative_mcse(_headline(model, result.grid.names))
         history.append((result.n, error))
         if progress:

@@ -119,6 +119,23 @@ def test_bad_prior_file_exits_2_with_one_line_and_writes_nothing(tmp_path, case)
     assert run_cli("priors", "validate", str(path)).returncode == 2
 
 
+def test_priors_whose_draws_overflow_the_model_exit_2_naming_the_output_and_the_cause(tmp_path):
+    # A valid file (`priors validate` accepts it) whose parameter count reaches 1e40: the
+    # model's 32-bit arithmetic overflows for the largest draws. It once ended in an internal
+    # error (NaN histogram edges), and the Sobol step in another.
+    path = write_priors(tmp_path / "wide.toml", {
+        "sora_params": {"dist": "lognormal", "ci": [5e9, 8e31], "source": "s"}})
+    assert run_cli("priors", "validate", str(path)).returncode == 0
+    out = tmp_path / "out"
+    result = run_cli("report", "--priors", str(path), "--out", str(out), "--samples", "1000")
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert result.stderr.startswith(f"sora-uq: error: {path}: output '")
+    assert "overflows for some draws (inf)" in result.stderr
+    assert "'sora_params' lies at the" in result.stderr
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["wide.toml"]
+
+
 def test_missing_assumption(tmp_path):
     path = write_priors(tmp_path / "bad.toml", drop=("diffusion_steps",))
     result = run_cli("priors", "validate", str(path))
