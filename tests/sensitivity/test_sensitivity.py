@@ -4,6 +4,7 @@ CLI."""
 import json
 import math
 
+import jax.numpy as jnp
 import pytest
 from conftest import run_cli
 from scipy import stats
@@ -239,6 +240,32 @@ def test_bad_arguments_raise():
         sobol_indices(_linear, priors, n_base=64, scale="log")
     with pytest.raises(ValueError, match="low < high"):
         tornado(priors, low=0.9, high=0.1, model=_linear)
+
+
+def test_an_output_that_is_not_finite_is_refused_with_its_cause():
+    # exp(x) overflows float32 above x = 88.72: x's 95% quantile, 99.7, goes past it; the
+    # median, 1, does not. log(x) is NaN for x < 0, as at its 5% quantile.
+    from uncertainty import Model, PriorError
+
+    priors = priors_from_dict({
+        "x": {"dist": "normal", "mean": 1.0, "sd": 60.0, "source": "test"},
+        "w": {"dist": "lognormal", "median": 1.0, "sigma": 0.5, "source": "test"}})
+    overflowing = Model(lambda a: {"y": jnp.exp(a["x"]) * a["w"]}, {"y": ""})
+    undefined = Model(lambda a: {"y": jnp.log(a["x"]) + a["w"]}, {"y": ""})
+    with pytest.raises(PriorError, match=r"^priors: output 'y' is inf with 'x' at its 95% "
+                                         r"quantile \(99\.7\): the model computes in 32-bit"):
+        tornado(priors, model=overflowing)
+    with pytest.raises(PriorError, match=r"output 'y' is nan with 'x' at its 5% quantile "
+                                         r"\(-97\.7\): the model is undefined there"):
+        tornado(priors, model=undefined)
+    # Sobol: no scale would help, so the message says what would, on either scale.
+    for scale in ("log", "linear"):
+        with pytest.raises(PriorError, match="output 'y' is inf at some design points: the "
+                                             "model computes in 32-bit floats"):
+            sobol_indices(overflowing, priors, n_base=64, scale=scale)
+    with pytest.raises(PriorError, match="output 'y' is NaN at some design points: the model "
+                                         "is undefined there"):
+        sobol_indices(undefined, priors, n_base=64, scale="linear")
 
 
 # --- CLI --------------------------------------------------------------------------------------

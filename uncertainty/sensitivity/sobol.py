@@ -25,6 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..errors import FLOAT32_ADVICE, NAN_CAUSES, PriorError
 from ..families import U_MAX, U_MIN
 from ..model import Model, as_model
 from ..priors import PriorSet
@@ -122,6 +123,12 @@ def sobol_indices(fn: Model | Callable, priors: PriorSet, n_base: int = 2**14, s
                                                 n_bootstrap)
     bad = [o for o, ok in zip(chosen, np.asarray(finite), strict=True) if not ok]
     if bad:
+        values = np.asarray(run[bad[0]])
+        if not np.isfinite(values).all():  # no scale helps: the priors or the model must change
+            kind, why = (("inf", FLOAT32_ADVICE) if np.isinf(values).any() else
+                         ("NaN", NAN_CAUSES))
+            raise PriorError(f"{priors.path or priors.name}: output '{bad[0]}' is {kind} at "
+                             f"some design points: {why}")
         rule = "> 0 and finite for scale='log'" if scale == "log" else "finite"
         raise ValueError(f"output '{bad[0]}' must be {rule} at every design point")
     return _as_dict(chosen, names, s1, st, boot_s1, boot_st)

@@ -24,6 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..errors import FLOAT32_ADVICE, NAN_CAUSES, PriorError
 from ..model import Model, as_model
 from ..priors import PriorSet
 from ..sampling import CHUNK_SIZE
@@ -70,6 +71,7 @@ def tornado(priors: PriorSet, low: float = 0.05, high: float = 0.95,
     inputs = dict(zip(names, np.asarray(columns, np.float64), strict=True))
     results = {k: np.asarray(v, np.float64) for k, v in results.items()}
     chosen = chosen_outputs(results, outputs)
+    _require_finite_cases(results, chosen, names, inputs, (low, high), priors)
     table = {}
     for out in chosen:
         values = results[out]
@@ -78,6 +80,26 @@ def tornado(priors: PriorSet, low: float = 0.05, high: float = 0.95,
         table[out] = {"base": float(values[0]), "low_quantile": low, "high_quantile": high,
                       "bars": bars}
     return {"note": TORNADO_NOTE, "outputs": table}
+
+
+def _require_finite_cases(results: dict, chosen: list, names: tuple, inputs: dict,
+                          levels: tuple[float, float], priors: PriorSet) -> None:
+    """Refuse (PriorError) an output that is not finite in some case, naming the first such
+    case: an infinite bar end could be neither drawn nor ranked."""
+    for out in chosen:
+        bad = np.flatnonzero(~np.isfinite(results[out]))
+        if bad.size == 0:
+            continue
+        case = int(bad[0])
+        if case == 0:
+            where = "with every assumption at its median"
+        else:
+            name, end = names[(case - 1) // 2], (case - 1) % 2
+            where = (f"with '{name}' at its {100 * levels[end]:g}% quantile "
+                     f"({inputs[name][case]:.3g})")
+        value = results[out][case]
+        raise PriorError(f"{priors.path or priors.name}: output '{out}' is {value} {where}: "
+                         f"{NAN_CAUSES if np.isnan(value) else FLOAT32_ADVICE}")
 
 
 def fixed_values(priors: PriorSet) -> tuple:
