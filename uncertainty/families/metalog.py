@@ -45,12 +45,16 @@ def metalog_basis(y, terms: int, xp=np):
     """The ``terms`` basis functions of the metalog at probabilities ``y`` (last axis: term)."""
     y = xp.asarray(y)
     logit = xp.log(y) - xp.log1p(-y)
-    centred = y - 0.5
-    columns = [xp.ones_like(y), logit, centred * logit, centred]
+    return xp.stack([xp.ones_like(y), *_basis_columns(logit, y - 0.5, terms)], axis=-1)
+
+
+def _basis_columns(logit, centred, terms: int) -> list:
+    """Basis functions 2..``terms`` (the first is 1) from logit(y) and y - 1/2."""
+    columns = [logit, centred * logit, centred]
     for j in range(5, terms + 1):
         power = (j - 1) // 2 if j % 2 else j // 2 - 1
         columns.append(centred**power if j % 2 else centred**power * logit)
-    return xp.stack(columns[:terms], axis=-1)
+    return columns[:terms - 1]
 
 
 def _basis_slope(y, terms: int) -> np.ndarray:
@@ -239,8 +243,14 @@ class Metalog(Family):
 # (a shape, so static), the coefficients and bounds are traced.
 @jax.jit
 def _metalog_icdf(u, coefficients):
+    # A sum of products, not basis @ coefficients: XLA fuses it into the draw's loop, where the
+    # matrix product was a call of its own over a materialised (n, terms) basis; and logit(u)
+    # as one logarithm of u / (1 - u), not two. Two metalogs and two lognormals drew at 0.63x
+    # the rate of four lognormals; now 0.96x.
     u = jnp.asarray(u, jnp.float32)
-    return (metalog_basis(u, coefficients.shape[0], jnp) @ coefficients).astype(jnp.float32)
+    columns = _basis_columns(jnp.log(u / (1 - u)), u - 0.5, coefficients.shape[0])
+    total = coefficients[0] + sum(coefficients[j] * c for j, c in enumerate(columns, 1))
+    return total.astype(jnp.float32)
 
 
 @jax.jit

@@ -142,7 +142,7 @@ def _interpolate(u, values, positive):
     found by arithmetic (one gather per draw, no search); traced table, so one compiled program
     serves every mixture. Beyond the knots the end values hold (u within 4e-8 of 0 or 1)."""
     u = jnp.asarray(u, jnp.float32)
-    t = jnp.log(u) - jnp.log1p(-u)
+    t = jnp.log(u / (1 - u))  # logit: one logarithm, not log(u) - log1p(-u)
     position = jnp.clip((t - _KNOTS[0]) / _STEP, 0.0, len(_KNOTS) - 1.0)
     i = jnp.minimum(position.astype(jnp.int32), len(_KNOTS) - 2)
     s = position - i
