@@ -34,6 +34,25 @@ def test_a_model_must_return_what_it_declares():
         priors_from_dict(UNIFORM, model=Model(lambda a: {"y": a["x"], "w": a["x"]}, {"y": ""}))
 
 
+def test_a_model_returns_one_number_per_output_and_draw():
+    with pytest.raises(UserError, match=r"output 'y' must be one number per draw, got shape "
+                                        r"\(2,\)"):
+        priors_from_dict(UNIFORM, model=Model(lambda a: {"y": jnp.stack([a["x"]] * 2)}, {"y": ""}))
+    constant = Model(lambda a: {"y": a["x"], "c": 5.0}, {"y": "", "c": ""})  # allowed
+    assert priors_from_dict(UNIFORM, model=constant).model is constant
+
+
+def _branching(a):
+    return {"y": a["x"] if a["x"] > 0.5 else -a["x"]}
+
+
+@pytest.mark.parametrize("inputs", [None, ["x"]])  # traced to find its inputs, or declared
+def test_a_python_branch_on_a_draw_says_what_to_write_instead(inputs):
+    with pytest.raises(UserError, match=r"^model '_branching': it branches on a draw's value in "
+                                        r"Python .* use jnp.where\(condition, a, b\)"):
+        priors_from_dict(UNIFORM, model=Model(_branching, {"y": ""}, inputs=inputs))
+
+
 def test_a_plain_function_runs_through_summaries_in_memory_and_streamed():
     priors = priors_from_dict(UNIFORM)
 

@@ -242,6 +242,8 @@ class Model:
         except KeyError as err:
             raise UserError(f"model '{self.name}': reads assumption {err}, which the priors "
                             "do not give") from None
+        except jax.errors.ConcretizationTypeError:
+            raise UserError(f"model '{self.name}': {PYTHON_BRANCH}") from None
         returned = set(shapes) if isinstance(shapes, Mapping) else None
         if returned is None:
             raise UserError(f"model '{self.name}': must return a dict of outputs")
@@ -251,6 +253,17 @@ class Model:
             what = (f"does not return declared output '{missing[0]}'" if missing
                     else f"returns '{extra[0]}', which is not among its declared outputs")
             raise UserError(f"model '{self.name}': {what}")
+        for name, shape in shapes.items():
+            if getattr(shape, "shape", None) != ():
+                raise UserError(f"model '{self.name}': output '{name}' must be one number per "
+                                f"draw, got shape {getattr(shape, 'shape', type(shape).__name__)}")
+
+
+# A model runs on traced arrays (one draw, vectorised by the engine): a Python branch on a value
+# cannot be traced. What to write instead.
+PYTHON_BRANCH = ("it branches on a draw's value in Python (if, and, or, bool(), int()), which "
+                 "cannot run on the engine's traced arrays: use jnp.where(condition, a, b), "
+                 "jnp.minimum or jnp.maximum instead")
 
 
 class _Recorder(dict):
@@ -289,11 +302,15 @@ def traced_inputs(fn: Callable[[dict], dict]) -> tuple[tuple[str, ...], tuple[st
     import jax
 
     recorder = _Recorder()
+    name = getattr(fn, "__name__", fn)
     try:
         jax.eval_shape(lambda: fn(recorder))
+    except jax.errors.ConcretizationTypeError:
+        raise UserError(f"model {name!r}: {PYTHON_BRANCH}") from None
     except Exception as err:  # noqa: BLE001 - any failure of user code becomes one line
-        raise UserError(f"model {getattr(fn, '__name__', fn)!r}: could not be traced to find "
-                        f"its inputs ({type(err).__name__}: {err}); declare them with "
+        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        raise UserError(f"model {name!r}: could not be traced to find its inputs "
+                        f"({type(err).__name__}: {first}); declare them with "
                         "Model(..., inputs=[...])") from None
     return tuple(recorder.required), tuple(recorder.optional)
 
