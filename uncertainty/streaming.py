@@ -176,7 +176,7 @@ def _output_statistics(x, weight, slot, slots: int, log, low, width, scale) -> d
     counts = jnp.zeros(slots * (BINS + 2), jnp.int32).at[(slot * (BINS + 2) + bins).ravel()].add(
         weight.astype(jnp.int32).ravel())
     # A non-finite draw makes its chunk's sums inf or NaN: that is how a run learns of it
-    # (require_finite). The extremes cannot tell: XLA's min and max may drop a NaN.
+    # (_require_finite). The extremes cannot tell: XLA's min and max may drop a NaN.
     scaled = jnp.where(weight, x / scale, 0.0)
     big = jnp.finfo(jnp.float32).max
     return {"counts": counts, "sum": jnp.sum(scaled, axis=-1),
@@ -454,7 +454,7 @@ def _kept_mc(priors: PriorSet, key, model: Model, pilot: dict, keep: int, plan) 
     return {name: np.concatenate([part[name] for part in parts]) for name in pilot}
 
 
-def require_finite(result: StreamResult, priors: PriorSet) -> None:
+def _require_finite(result: StreamResult, priors: PriorSet) -> None:
     """Refuse a run in which an output was not a finite number for some draw (PriorError):
     its quantiles would still come out, wrong (the histogram puts a NaN above every number),
     and its mean, its extremes and its figure would not. Every draw is covered at no cost: a
@@ -608,7 +608,7 @@ def _stream_mc(priors, seed, n, rtol, max_n, model, keep, figures, progress) -> 
         # chunks past the target were masked out: the next target draws them again
         done_chunks = -(-target // CHUNK_SIZE)
         result.totals, result.n = totals, target
-        require_finite(result, priors)
+        _require_finite(result, priors)
         error = result.relative_mcse(_headline(model, names))
         history.append((target, error))
         if progress:
@@ -669,7 +669,7 @@ def _stream_qmc(priors, seed, n, rtol, max_n, model, keep, figures, progress) ->
                                                       **static))
         done = m
         result.totals, result.n = totals, m * replicates
-        require_finite(result, priors)
+        _require_finite(result, priors)
         error = result.relative_mcse(_headline(model, result.grid.names))
         history.append((result.n, error))
         if progress:
