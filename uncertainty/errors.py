@@ -1,6 +1,6 @@
 """The one exception a user should ever see: bad input, reported in one line and exit status 2."""
 
-__all__ = ["FLOAT32_ADVICE", "NAN_CAUSES", "PriorError", "UserError", "one_line"]
+__all__ = ["FLOAT32_ADVICE", "NAN_CAUSES", "PriorError", "UserError", "not_finite", "one_line"]
 
 # Why an output is not finite: an infinity is priors carrying the model past float32's range
 # (its draws are float32); a NaN is the model undefined (or an infinity's consequence).
@@ -8,6 +8,18 @@ FLOAT32_ADVICE = ("the model computes in 32-bit floats, which end at 3.4e38; nar
                   "that reaches that far")
 NAN_CAUSES = ("the model is undefined there (a log or square root of a negative number, 0/0, "
               "inf / inf)")
+
+
+def not_finite(values) -> tuple[str, str]:
+    """What is wrong with ``values`` that are not all finite, and why: ("inf", what to change)
+    when one is infinite, else ("NaN", its usual causes).
+
+    >>> not_finite([1.0, float("inf")])[0], not_finite([float("nan")])[0]
+    ('inf', 'NaN')
+    """
+    import numpy as np
+
+    return ("inf", FLOAT32_ADVICE) if np.isinf(values).any() else ("NaN", NAN_CAUSES)
 
 
 class UserError(Exception):

@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..errors import FLOAT32_ADVICE, NAN_CAUSES, PriorError
+from ..errors import PriorError, not_finite
 from ..families import U_MAX, U_MIN
 from ..model import Model, as_model
 from ..priors import PriorSet
@@ -125,8 +125,7 @@ def sobol_indices(fn: Model | Callable, priors: PriorSet, n_base: int = 2**14, s
     if bad:
         values = np.asarray(run[bad[0]])
         if not np.isfinite(values).all():  # no scale helps: the priors or the model must change
-            kind, why = (("inf", FLOAT32_ADVICE) if np.isinf(values).any() else
-                         ("NaN", NAN_CAUSES))
+            kind, why = not_finite(values)
             raise PriorError(f"{priors.path or priors.name}: output '{bad[0]}' is {kind} at "
                              f"some design points: {why}")
         rule = "> 0 and finite for scale='log'" if scale == "log" else "finite"

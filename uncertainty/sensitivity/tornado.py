@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..errors import FLOAT32_ADVICE, NAN_CAUSES, PriorError
+from ..errors import PriorError, not_finite
 from ..model import Model, as_model
 from ..priors import PriorSet
 from ..sampling import CHUNK_SIZE
@@ -99,7 +99,7 @@ def _require_finite_cases(results: dict, chosen: list, names: tuple, inputs: dic
                      f"({inputs[name][case]:.3g})")
         value = results[out][case]
         raise PriorError(f"{priors.path or priors.name}: output '{out}' is {value} {where}: "
-                         f"{NAN_CAUSES if np.isnan(value) else FLOAT32_ADVICE}")
+                         f"{not_finite(value)[1]}")
 
 
 def fixed_values(priors: PriorSet) -> tuple:

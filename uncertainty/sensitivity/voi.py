@@ -64,7 +64,7 @@ import numpy as np
 from scipy import special
 
 from ..decision import Decision
-from ..errors import FLOAT32_ADVICE, NAN_CAUSES, UserError
+from ..errors import UserError, not_finite
 from ..model import Model, as_model
 from ..priors import PriorSet
 from ..sampling import seed_record, simulate
@@ -122,7 +122,7 @@ def value_of_information(priors: PriorSet, decision: Decision | None = None, *,
     tree = simulate(priors, n=samples, seed=seed, model=model)["prior"]
     demand = np.asarray(tree[decision.output].values[0], np.float64)
     if not np.all(np.isfinite(demand)):
-        kind, why = (("inf", FLOAT32_ADVICE) if np.isinf(demand).any() else ("NaN", NAN_CAUSES))
+        kind, why = not_finite(demand)
         raise UserError(f"value of information: {priors.path or priors.name}: output "
                         f"'{decision.output}' is {kind} for some draws: {why}")
     if demand.min() == demand.max():
