@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -33,6 +34,32 @@ def test_distribution_figure_is_log_scaled_and_marks_intervals_and_article():
     # The ECDF passes through the median at one half.
     x, y = ecdf_ax.lines[0].get_data()
     assert np.interp(0.5, y, x) == pytest.approx(np.median(_draws()), rel=1e-3)
+
+
+@pytest.mark.parametrize("log", [True, False])
+def test_distribution_histogram_is_the_density_per_unit_of_its_axis(log):
+    # Lognormal quantiles (log axis: density per decade, a normal's in log10 units) or normal
+    # ones (linear axis): at the median the bar's height is the closed-form density.
+    from scipy.stats import norm
+
+    z = norm.ppf(np.linspace(0.00005, 0.99995, 200_000))
+    draws = 10.0 ** (1.0 + 0.3 * z) if log else 10.0 + 3.0 * z
+    if log:  # a few draws at or below 0, off a log axis: left out, and no warning
+        draws = np.concatenate([draws, [0.0, -1.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hist_ax = distribution_figure(draws, STATS, "things", "units").axes[0]
+    from matplotlib.patches import StepPatch
+
+    (stairs,) = [p for p in hist_ax.patches if isinstance(p, StepPatch)]
+    heights, edges, _ = stairs.get_data()
+    on_axis = np.log10(edges) if log else edges
+    assert hist_ax.get_xscale() == ("log" if log else "linear")
+    at_median = heights[np.searchsorted(on_axis, 1.0 if log else 10.0) - 1]
+    assert at_median == pytest.approx(norm.pdf(0) / (0.3 if log else 3.0), rel=0.02)
+    # the area is the share of draws inside the axis's range
+    share = np.mean((draws >= edges[0]) & (draws <= edges[-1]))
+    assert np.sum(heights * np.diff(on_axis)) == pytest.approx(share, rel=1e-9)
 
 
 def test_distribution_and_forest_axes_write_numbers_as_the_tables_do():
