@@ -20,10 +20,12 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 import numpy as np
-from jax.scipy import special
 
 from .errors import PriorError
 from .families import open_unit
+from .lazy import module
+
+special = module("jax.scipy.special")
 
 __all__ = [
     "Copula",

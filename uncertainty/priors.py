@@ -172,8 +172,10 @@ def _correlations(table, priors: Mapping[str, Prior], where: str) -> tuple[dict,
     return pairs, build_copula(tuple(priors), pairs, where)
 
 
-def _against_model(priors: dict[str, Prior], model: Model, where: str) -> dict[str, Prior]:
-    """The priors checked against the model's inputs, defaults filled in, in the model's order."""
+def _against_model(priors: dict[str, Prior], model: Model, where: str,
+                   check_outputs: bool = True) -> dict[str, Prior]:
+    """The priors checked against the model's inputs, defaults filled in, in the model's order;
+    and, with ``check_outputs``, the outputs the model returns for them (traced: JAX)."""
     inputs = model.input_names
     for key in priors:
         if key not in inputs:
@@ -194,7 +196,8 @@ def _against_model(priors: dict[str, Prior], model: Model, where: str) -> dict[s
                 raise PriorError(f"{where}: missing assumption '{key}'{label}")
         _check_kind(filled[key], quantity, where)
     ordered = {key: filled[key] for key in inputs if key in filled}
-    model.check_outputs(ordered)
+    if check_outputs:
+        model.check_outputs(ordered)
     return ordered
 
 
@@ -340,19 +343,23 @@ def _table(data: dict, key: str, where: str) -> dict:
     return value
 
 
-def load_priors(path: str | Path, model: Model | str | None = None, **options) -> PriorSet:
+def load_priors(path: str | Path, model: Model | str | None = None, *, check_model: bool = True,
+                **options) -> PriorSet:
     """Read, validate and return a prior file (a path, or a name in ``priors/``).
 
     ``model``: a :class:`Model` or its name (``FILE.py:NAME``), winning over ``[meta] model``.
-    ``options`` go to the model's file reader: the Sora model takes ``gpu`` (``NAME`` or
-    ``NAME:fp8``, from ``--gpu``), which sets ``gpu_peak_flops`` from its GPU catalogue."""
+    ``check_model=False`` skips tracing the model to check the outputs it returns (a JAX
+    program): ``priors show`` prints a table without starting JAX; ``priors validate`` and every
+    command that draws check them. ``options`` go to the model's file reader: the Sora model
+    takes ``gpu`` (``NAME`` or ``NAME:fp8``, from ``--gpu``), which sets ``gpu_peak_flops``
+    from its GPU catalogue."""
     path = resolve_priors_path(path)
     data, raw = read_toml(path)
-    return priors_from_document(data, raw, path, model, **options)
+    return priors_from_document(data, raw, path, model, check_model=check_model, **options)
 
 
 def priors_from_document(data: dict, raw: bytes, path: Path, model: Model | str | None = None,
-                         **options) -> PriorSet:
+                         *, check_model: bool = True, **options) -> PriorSet:
     """:func:`load_priors` of a file's parsed ``data`` (and its bytes, for the hash), as if it
     were at ``path``: a file about to be written can be checked before it exists."""
     where = str(path)
@@ -371,7 +378,7 @@ def priors_from_document(data: dict, raw: bytes, path: Path, model: Model | str 
     if not specs:
         raise PriorError(f"{where}: no [assumptions.*] tables")
     priors = {key: _prior(key, spec, f"{where}: {key}") for key, spec in specs.items()}
-    ordered = _against_model(priors, model, where)
+    ordered = _against_model(priors, model, where, check_model)
     pairs, copula = _correlations(data.get("correlations"), ordered, where)
     decision = parse_decision(data["decision"], model, where) if "decision" in data else None
     name = meta.get("name", path.stem)

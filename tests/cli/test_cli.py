@@ -257,6 +257,40 @@ def test_reproduce_starts_no_jax_and_no_plotting():
     assert "| DiT-XL training, H100-months |" in result.stdout
 
 
+def test_priors_show_starts_no_jax_for_any_family(tmp_path):
+    # `priors show` is a table: its quantiles are the families' exact ones (SciPy, on the host)
+    # and it does not trace the model, so it starts no JAX (it took 1.4 CPU-seconds with it).
+    pooled = write_priors(tmp_path / "pooled.toml", drop=("sora_params", "diffusion_steps"),
+                          extra='''
+[assumptions.sora_params]
+dist = "mixture"
+components = [{ dist = "lognormal", median = 5e9, sigma = 0.5 },
+              { dist = "lognormal", median = 20e9, sigma = 0.5 }]
+unit = "parameters"
+source = "two experts"
+
+[assumptions.diffusion_steps]
+dist = "metalog"
+quantiles = [[0.1, 30.0], [0.5, 50.0], [0.9, 250.0]]
+lower = 1.0
+source = "a guess"
+''')
+    code = ("import sys\nfrom uncertainty.cli import main\n"
+            "for path in sys.argv[1:]:\n"
+            "    assert main(['priors', 'show', path]) == 0\n"
+            "assert 'jax' not in sys.modules, 'priors show started JAX'\n")
+    result = run_python(code.replace("sys.argv[1:]", repr(["article", "informed-2026",
+                                                            str(pooled)])))
+    assert result.returncode == 0, result.stderr
+    # the pool of two equal experts a factor 4 apart: its median is their geometric mean
+    assert "| sora_params | mixture(0.5 x lognormal(median=5e+09, sigma=0.5) + 0.5 x " \
+           "lognormal(median=2e+10, sigma=0.5)) | 10B |" in result.stdout
+    assert "| dit_training_flops | lognormal(median=1e+21, sigma=0.1357) | 1.00e21 | 8.00e20 " \
+           "to 1.25e21 |" in result.stdout
+    assert "| diffusion_steps | metalog(0.1: 30, 0.5: 50, 0.9: 250, lower=1) | 50 |" \
+        in result.stdout
+
+
 def test_the_program_freezes_its_imports_out_of_the_collectors_sight_and_a_caller_keeps_its_own():
     # Run as the program (no argv), a command moves the objects of its imports to the garbage
     # collector's permanent generation once they are imported, and spaces its full collections

@@ -87,3 +87,13 @@ def test_an_infeasible_metalog_in_a_prior_file_is_one_line_and_exit_2(tmp_path):
     assert result.returncode == 2 and result.stderr.count("\n") == 1
     assert "bad.toml: x: these quantiles give no valid metalog" in result.stderr
     assert "move the middle value" in result.stderr
+
+
+@pytest.mark.parametrize(("lower", "upper"), [(None, None), (0.0, None), (0.0, 1.0)])
+def test_metalog_ppf_gives_back_its_quantiles_and_inverts_its_cdf(lower, upper):
+    pairs = [[0.05, 0.32], [0.5, 0.40], [0.9, 0.48], [0.99, 0.66]]
+    dist = build_metalog(pairs, lower=lower, upper=upper)
+    p, value = np.array(pairs).T
+    np.testing.assert_allclose(dist.ppf(p), value, rtol=1e-9)
+    q = np.array([0.01, 0.2, 0.7, 0.995])
+    np.testing.assert_allclose(dist.cdf(dist.ppf(q)), q, rtol=1e-9)

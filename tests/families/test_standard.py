@@ -169,3 +169,28 @@ def test_the_normal_quantile_has_ndtri_s_derivative():
     grad = jax.vmap(jax.grad(lambda v: _standard_normal_quantile(v, *normal_quantile_table())))
     exact = jax.vmap(jax.grad(jax.scipy.special.ndtri))(u)
     np.testing.assert_allclose(np.asarray(grad(u)), np.asarray(exact), rtol=1e-5)
+
+
+# The exact quantile function (ppf: NumPy float64, no JAX) from deep in the tails to the middle,
+# where tables, figures and `priors show` read it.
+PPF_QS = np.array([1e-6, 0.001, 0.05, 0.1587, 0.5, 0.8413, 0.95, 0.999, 1 - 1e-6])
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_ppf_is_scipys_quantile_function(case):
+    spec, reference = CASES[case]
+    dist = build(spec, case)
+    np.testing.assert_allclose(dist.ppf(PPF_QS), reference.ppf(PPF_QS), rtol=1e-12)
+    assert dist.quantile(0.5) == pytest.approx(reference.median(), rel=1e-12)
+    # the sampler's float32 icdf agrees with it as closely as with scipy above (tables included)
+    inner = PPF_QS[2:-2]
+    np.testing.assert_allclose(np.asarray(dist.icdf(inner), np.float64), dist.ppf(inner),
+                               rtol=2e-4)
+
+
+def test_fixed_and_discrete_ppf_are_the_samplers_values():
+    assert build({"dist": "fixed", "value": 24.0}, "fps").ppf([0.1, 0.9]).tolist() == [24, 24]
+    dist = build({"dist": "discrete", "values": [8, 4, 6], "weights": [0.5, 0.35, 0.15]}, "tc")
+    q = np.array([0.1, 0.35, 0.36, 0.5, 0.51, 0.99], np.float32)  # cumulative 0.35, 0.5, 1
+    assert dist.ppf(q).tolist() == [4, 4, 6, 6, 8, 8]
+    assert dist.ppf(q).tolist() == np.asarray(dist.icdf(q), np.float64).tolist()

@@ -5,6 +5,11 @@ A family is a frozen dataclass registered by name (``dist = "NAME"`` in a prior 
 declares its parameters as fields and implements ``icdf`` (pure ``jax.numpy``: Monte Carlo, QMC,
 the copula, tornado and Sobol all draw through it), ``log_prob``, ``support`` and, for mixtures
 and host-side checks, ``cdf`` (NumPy, float64). Every random method takes an explicit JAX key.
+
+``ppf`` (SciPy's name) is the exact quantile function on the host (NumPy, float64): what
+tables, figures and ``sora-uq priors show`` state. ``icdf`` is the sampler's float32 one, as
+fast as the family allows (tables where the exact one is slow), tested against ``ppf``. Reading
+a prior file starts no JAX: it is imported when a family first draws (:mod:`uncertainty.lazy`).
 """
 
 from __future__ import annotations
@@ -15,12 +20,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 from scipy import special as scipy_special
 
 from ..errors import PriorError
+from ..lazy import module
+
+jax = module("jax")
+jnp = module("jax.numpy")
 
 __all__ = ["COMMON_KEYS", "DEFAULT_LEVEL", "FAMILIES", "FLOAT32_MAX", "FLOAT32_TINY", "U_MAX",
            "U_MIN", "Family", "number", "numbers", "open_unit", "register", "require", "shown",
@@ -49,7 +56,7 @@ def open_unit(u):
     return jnp.clip(jnp.asarray(u, jnp.float32), U_MIN, U_MAX)
 
 
-def uniform01(key, shape, dtype=jnp.float32):
+def uniform01(key, shape, dtype=np.float32):
     return jax.random.uniform(key, shape, dtype, minval=U_MIN, maxval=1.0)
 
 
@@ -147,8 +154,15 @@ class Family:
         """True when every value the family can take is > 0."""
         return self.support[0] > 0
 
+    def ppf(self, q) -> np.ndarray:
+        """The exact quantile function at probabilities ``q`` (the percent-point function), on
+        the host (float64). The standard families give it in closed form (SciPy, no JAX); this
+        default, for a family that implements only ``icdf``, evaluates that (float32)."""
+        q = np.asarray(q, np.float64)
+        return np.asarray(self.icdf(q.astype(np.float32)), np.float64)  # no program for a cast
+
     def quantile(self, q: float) -> float:
-        return float(self.icdf(np.float32(q)))  # NumPy in: no XLA program for the cast
+        return float(self.ppf(q))
 
     def params(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.param_names()}

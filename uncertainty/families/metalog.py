@@ -26,12 +26,13 @@ import math
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from ..errors import PriorError
+from ..lazy import jit, module
 from .base import Family, number, register, require, unknown_key
+
+jnp = module("jax.numpy")
 
 __all__ = ["MAX_TERMS", "Metalog", "build_metalog", "metalog_basis"]
 
@@ -177,6 +178,14 @@ class Metalog(Family):
             return _log_metalog_icdf, (coefficients, self.lower)
         return _logit_metalog_icdf, (coefficients, self.lower, self.upper - self.lower)
 
+    def ppf(self, q):
+        m = metalog_basis(np.asarray(q, np.float64), self.k) @ np.asarray(self.coefficients)
+        if self.lower is None:
+            return m
+        if self.upper is None:
+            return self.lower + np.exp(m)
+        return self.lower + (self.upper - self.lower) / (1.0 + np.exp(-m))
+
     def _y_of(self, x) -> np.ndarray:
         """The probability at which the quantile function reaches ``x`` (bisection in logit
         space, float64: 60 halvings reach the resolution of float64 probabilities)."""
@@ -241,7 +250,7 @@ class Metalog(Family):
 
 # The quantile functions of the three forms: the number of terms is the coefficients' length
 # (a shape, so static), the coefficients and bounds are traced.
-@jax.jit
+@jit
 def _metalog_icdf(u, coefficients):
     # A sum of products, not basis @ coefficients: XLA fuses it into the draw's loop, where the
     # matrix product was a call of its own over a materialised (n, terms) basis; and logit(u)
@@ -253,12 +262,12 @@ def _metalog_icdf(u, coefficients):
     return total.astype(jnp.float32)
 
 
-@jax.jit
+@jit
 def _log_metalog_icdf(u, coefficients, lower):
     return (lower + jnp.exp(_metalog_icdf(u, coefficients))).astype(jnp.float32)
 
 
-@jax.jit
+@jit
 def _logit_metalog_icdf(u, coefficients, lower, width):
     m = _metalog_icdf(u, coefficients)
     return (lower + width / (1.0 + jnp.exp(-m))).astype(jnp.float32)

@@ -23,12 +23,14 @@ import math
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from ..errors import PriorError
+from ..lazy import jit, module
 from .base import FAMILIES, Family, number, register, require, unknown_family, unknown_key
+
+jax = module("jax")
+jnp = module("jax.numpy")
 
 __all__ = ["Mixture"]
 
@@ -103,9 +105,7 @@ class Mixture(Family):
         """The value at each logit knot (its log for a positive pool), by float64 bisection of
         the pooled CDF between the components' own extreme quantiles."""
         u = 1.0 / (1.0 + np.exp(-_KNOTS))
-        ends = np.stack([np.asarray(c.icdf(jnp.asarray(np.clip(u, 1e-12, 1 - 1e-12),
-                                                        jnp.float32)), np.float64)
-                         for c in self.components])
+        ends = np.stack([c.ppf(np.clip(u, 1e-12, 1 - 1e-12)) for c in self.components])
         lo, hi = ends.min(axis=0), ends.max(axis=0)
         for _ in range(80):
             mid = 0.5 * (lo + hi)
@@ -118,6 +118,14 @@ class Mixture(Family):
     def icdf_plan(self):
         values, positive = self.table
         return _interpolate, (np.asarray(values, np.float32), positive)
+
+    def ppf(self, q):
+        # The table the sampler reads, in float64: linear in logit(q), the ends held beyond it.
+        values, positive = self.table
+        q = np.asarray(q, np.float64)
+        with np.errstate(divide="ignore"):
+            value = np.interp(np.log(q) - np.log1p(-q), _KNOTS, values)
+        return np.exp(value) if positive else value
 
     def log_prob(self, x):
         terms = jnp.stack([math.log(w) + c.log_prob(x) if w > 0 else jnp.full_like(x, -jnp.inf)
@@ -136,7 +144,7 @@ class Mixture(Family):
 _STEP = float(_KNOTS[1] - _KNOTS[0])
 
 
-@jax.jit
+@jit
 def _interpolate(u, values, positive):
     """Linear interpolation of the table in logit(u): the knots are evenly spaced, so the bin is
     found by arithmetic (one gather per draw, no search); traced table, so one compiled program

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cache, lru_cache, partial
+from functools import cache, lru_cache
 from typing import ClassVar
 
-import jax
-import jax.numpy as jnp
 import numpy as np
-from jax.scipy import special, stats
 from scipy import special as scipy_special
 
+from ..lazy import jit, module
 from .base import Family, register, require, uniform01, z_of_level
+
+jax = module("jax")
+jnp = module("jax.numpy")
+special = module("jax.scipy.special")
+stats = module("jax.scipy.stats")
 
 __all__ = ["Beta", "Discrete", "Fixed", "LogNormal", "LogUniform", "Normal", "Pert", "Triangular",
            "Uniform"]
@@ -33,6 +36,9 @@ class Fixed(Family):
 
     def icdf_plan(self):
         return _fixed_icdf, (self.value,)
+
+    def ppf(self, q):
+        return np.full(np.shape(q), self.value, np.float64)
 
     def log_prob(self, x):
         return jnp.where(x == self.value, 0.0, -jnp.inf)
@@ -48,22 +54,22 @@ class Fixed(Family):
 # The quantile functions of the families' icdf plans (see Family.icdf_plan): jitted with the
 # parameters traced, so every prior of a family shares one compilation (ndtri, in the normal
 # ones, is a large piecewise polynomial that is slow to compile).
-@jax.jit
+@jit
 def _fixed_icdf(u, value):
     return jnp.full(jnp.shape(u), value, jnp.float32)
 
 
-@jax.jit
+@jit
 def _affine_icdf(u, low, width):
     return low + width * u
 
 
-@jax.jit
+@jit
 def _log_affine_icdf(u, log_low, log_width):
     return jnp.exp(log_low + log_width * u)
 
 
-@jax.jit
+@jit
 def _triangular_icdf(u, low, high, width, c, one_minus_c):
     # On the unit interval and scaled back: width * (mode - low) overflows float32 for values
     # like 1e21 FLOPs.
@@ -72,7 +78,7 @@ def _triangular_icdf(u, low, high, width, c, one_minus_c):
     return jnp.where(u < c, left, right)
 
 
-@jax.jit
+@jit
 def _discrete_icdf(u, values, cumulative):
     # A few values (the usual case): count the cut points below u in one vectorised pass; the
     # default binary search is a loop that XLA:CPU runs draw by draw.
@@ -103,8 +109,7 @@ def normal_quantile_table() -> tuple:
     return jax.device_put((z[:-1].astype(np.float32), np.diff(z).astype(np.float32)))
 
 
-@jax.custom_jvp
-def _standard_normal_quantile(u, z_table, rise_table):
+def _table_normal_quantile(u, z_table, rise_table):
     u = jnp.asarray(u, jnp.float32)
     bits = jax.lax.bitcast_convert_type(jnp.maximum(jnp.minimum(u, 1 - u), _TINY), jnp.uint32)
     cell = jnp.minimum((bits >> _NORMAL_SHIFT).astype(jnp.int32) - _NORMAL_FIRST,
@@ -118,20 +123,31 @@ def _standard_normal_quantile(u, z_table, rise_table):
                                                   jnp.where(jnp.isnan(u), jnp.nan, z)))
 
 
-@_standard_normal_quantile.defjvp
-def _standard_normal_quantile_jvp(primals, tangents):
+def _table_normal_quantile_jvp(primals, tangents):
     # The exact derivative, 1 / phi(z): the table's cells and bit arithmetic have none (NUTS
     # differentiates the quantile when it samples correlated priors' normal scores).
     z = _standard_normal_quantile(*primals)
     return z, tangents[0] * math.sqrt(2 * math.pi) * jnp.exp(0.5 * z * z)
 
 
-@jax.jit
+@cache
+def _normal_quantile_with_derivative():
+    """The table quantile with its exact derivative (``jax.custom_jvp``, made at first use)."""
+    quantile = jax.custom_jvp(_table_normal_quantile)
+    quantile.defjvp(_table_normal_quantile_jvp)
+    return quantile
+
+
+def _standard_normal_quantile(u, z_table, rise_table):
+    return _normal_quantile_with_derivative()(u, z_table, rise_table)
+
+
+@jit
 def _normal_icdf(u, mean, sd, z_table, rise_table):
     return mean + sd * _standard_normal_quantile(u, z_table, rise_table)
 
 
-@jax.jit
+@jit
 def _lognormal_icdf(u, log_median, sigma, z_table, rise_table):
     return jnp.exp(log_median + sigma * _standard_normal_quantile(u, z_table, rise_table))
 
@@ -156,6 +172,9 @@ class LogNormal(Family):
 
     def icdf_plan(self):
         return _lognormal_icdf, (math.log(self.median), self.sigma, *normal_quantile_table())
+
+    def ppf(self, q):
+        return np.exp(math.log(self.median) + self.sigma * scipy_special.ndtri(q))
 
     def log_prob(self, x):
         z = (jnp.log(x) - math.log(self.median)) / self.sigma
@@ -191,6 +210,9 @@ class Normal(Family):
     def icdf_plan(self):
         return _normal_icdf, (self.mean, self.sd, *normal_quantile_table())
 
+    def ppf(self, q):
+        return self.mean + self.sd * scipy_special.ndtri(q)
+
     def log_prob(self, x):
         return stats.norm.logpdf(x, self.mean, self.sd)
 
@@ -202,7 +224,7 @@ class Normal(Family):
         return (-math.inf, math.inf)
 
 
-@partial(jax.jit, static_argnames=("iterations",))
+@jit(static_argnames=("iterations",))
 def _beta_icdf(u, a, b, iterations: int = 40):
     """Quantile of Beta(a, b) by bisection on the regularised incomplete beta function.
 
@@ -256,12 +278,12 @@ def _beta_plan(a: float, b: float, low: float = 0.0, width: float = 1.0) -> tupl
     return _table_icdf, (low, width, table)
 
 
-@jax.jit
+@jit
 def _scaled_beta_icdf(u, low, width, a, b):
     return low + width * _beta_icdf(u, a, b)
 
 
-@jax.jit
+@jit
 def _table_icdf(u, low, width, table):
     position = jnp.asarray(u, jnp.float32) * (table.shape[0] - 1)
     cell = jnp.clip(position.astype(jnp.int32), 0, table.shape[0] - 2)
@@ -302,7 +324,7 @@ def _standard_gamma(key, shape_param, shape):
     return jnp.where(boosted, value * boost, value)
 
 
-@partial(jax.jit, static_argnums=(3,))
+@jit(static_argnums=(3,))
 def _beta_sample(key, a, b, shape):
     """Beta(a, b) as X / (X + Y) of two gammas: ~7x faster than ``jax.random.beta`` on CPU.
 
@@ -361,6 +383,9 @@ class Beta(Family):
     def icdf_plan(self):
         return _beta_plan(self.alpha, self.beta)
 
+    def ppf(self, q):
+        return scipy_special.betaincinv(self.alpha, self.beta, q)
+
     def sample(self, key, shape=()):
         return _beta_sample(key, self.alpha, self.beta, shape)
 
@@ -398,6 +423,9 @@ class Uniform(Family):
     def icdf_plan(self):
         return _affine_icdf, (self.low, self.high - self.low)
 
+    def ppf(self, q):
+        return self.low + (self.high - self.low) * np.asarray(q, np.float64)
+
     def log_prob(self, x):
         inside = (x >= self.low) & (x <= self.high)
         return jnp.where(inside, -math.log(self.high - self.low), -jnp.inf)
@@ -430,6 +458,9 @@ class LogUniform(Family):
 
     def icdf_plan(self):
         return _log_affine_icdf, (math.log(self.low), math.log(self.high / self.low))
+
+    def ppf(self, q):
+        return self.low * (self.high / self.low) ** np.asarray(q, np.float64)
 
     def log_prob(self, x):
         inside = (x >= self.low) & (x <= self.high)
@@ -465,6 +496,14 @@ class Triangular(Family):
         width = self.high - self.low
         c = (self.mode - self.low) / width
         return _triangular_icdf, (self.low, self.high, width, c, 1 - c)
+
+    def ppf(self, q):
+        width = self.high - self.low
+        c = (self.mode - self.low) / width
+        q = np.asarray(q, np.float64)
+        left = self.low + width * np.sqrt(q * c)
+        right = self.high - width * np.sqrt((1 - q) * (1 - c))
+        return np.where(q < c, left, right)
 
     def log_prob(self, x):
         width = self.high - self.low
@@ -508,6 +547,9 @@ class Pert(Family):
 
     def icdf_plan(self):
         return _beta_plan(*self.shape, self.low, self.high - self.low)
+
+    def ppf(self, q):
+        return self.low + (self.high - self.low) * scipy_special.betaincinv(*self.shape, q)
 
     def sample(self, key, shape=()):
         return self.low + (self.high - self.low) * _beta_sample(key, *self.shape, shape)
@@ -553,6 +595,11 @@ class Discrete(Family):
         values, probs = self._sorted
         return _discrete_icdf, (values.astype(np.float32),
                                 np.cumsum(probs)[:-1].astype(np.float32))
+
+    def ppf(self, q):
+        # As the sampler: the first value whose cumulative probability reaches q.
+        values, probs = self._sorted
+        return values[np.searchsorted(np.cumsum(probs)[:-1], q)]
 
     def log_prob(self, x):
         values, probs = self._sorted
