@@ -69,6 +69,7 @@ def commands(out: Path) -> dict[str, list[str]]:
         "update": ["update", "--priors", "article", "--evidence", *EVIDENCE,
                    "--out", str(out / "article-updated.toml"), "--report", str(out / "update")],
         "reproduce": ["reproduce"],
+        "priors show": ["priors", "show", "article"],
     }
 
 
