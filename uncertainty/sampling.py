@@ -27,12 +27,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-import xarray as xr
 from jax.scipy import special
 
 from . import __version__
@@ -41,6 +40,9 @@ from .defaults import DEFAULT_SAMPLES
 from .model import Model, as_model
 from .philox import FIELD_BITS, random_fields
 from .priors import PriorSet
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = [
     "CHUNK_SIZE",
@@ -266,6 +268,8 @@ def to_datatree(draws: dict, priors: PriorSet, model: Model, seed, seconds: floa
 
     ``total``: the run's number of draws when ``draws`` keeps only its first ones (a streamed
     run); the attributes then say so."""
+    import xarray as xr  # here: the commands that draw no DataTree (sobol, tornado) skip it
+
     n = len(next(iter(draws.values())))
     variables = {
         name: xr.DataArray(values[np.newaxis, :], dims=("chain", "draw"),

@@ -257,6 +257,19 @@ def test_reproduce_starts_no_jax_and_no_plotting():
     assert "| DiT-XL training, H100-months |" in result.stdout
 
 
+def test_sobol_imports_neither_xarray_nor_plotting():
+    # A table of indices: no DataTree, no figure (xarray and pandas cost it 15% of its CPU time).
+    code = ("import sys, contextlib, io\nfrom uncertainty.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    assert main(['sobol', '--priors', 'article', '--output', 'fleet_gpus',"
+            " '--n', '256']) == 0\n"
+            "heavy = sorted({'xarray', 'pandas', 'matplotlib', 'arviz', 'numpyro'}"
+            " & set(sys.modules))\n"
+            "assert not heavy, f'sobol imported {heavy}'\n")
+    result = run_python(code)
+    assert result.returncode == 0, result.stderr
+
+
 def test_priors_show_starts_no_jax_for_any_family(tmp_path):
     # `priors show` is a table: its quantiles are the families' exact ones (SciPy, on the host)
     # and it does not trace the model, so it starts no JAX (it took 1.4 CPU-seconds with it).
