@@ -270,9 +270,10 @@ def test_sobol_imports_neither_xarray_nor_plotting():
     assert result.returncode == 0, result.stderr
 
 
-def test_priors_show_starts_no_jax_for_any_family(tmp_path):
+def test_priors_show_and_elicit_start_no_jax_for_any_family(tmp_path):
     # `priors show` is a table: its quantiles are the families' exact ones (SciPy, on the host)
-    # and it does not trace the model, so it starts no JAX (it took 1.4 CPU-seconds with it).
+    # and it does not trace the model, so it starts no JAX (it took 1.4 CPU-seconds with it);
+    # `elicit` fits and tabulates the same way.
     pooled = write_priors(tmp_path / "pooled.toml", drop=("sora_params", "diffusion_steps"),
                           extra='''
 [assumptions.sora_params]
@@ -291,7 +292,10 @@ source = "a guess"
     code = ("import sys\nfrom uncertainty.cli import main\n"
             "for path in sys.argv[1:]:\n"
             "    assert main(['priors', 'show', path]) == 0\n"
-            "assert 'jax' not in sys.modules, 'priors show started JAX'\n")
+            "assert main(['elicit', '--q', '0.1=4', '--q', '0.5=6', '--q', '0.9=10',"
+            " '--compare']) == 0\n"
+            "assert main(['elicit', '--ci', '0.3', '0.7', '--family', 'beta']) == 0\n"
+            "assert 'jax' not in sys.modules, 'priors show or elicit started JAX'\n")
     result = run_python(code.replace("sys.argv[1:]", repr(["article", "informed-2026",
                                                             str(pooled)])))
     assert result.returncode == 0, result.stderr
@@ -302,6 +306,8 @@ source = "a guess"
            "to 1.25e21 |" in result.stdout
     assert "| diffusion_steps | metalog(0.1: 30, 0.5: 50, 0.9: 250, lower=1) | 50 |" \
         in result.stdout
+    # a fit through the stated quantiles misses them by 0, not by float rounding
+    assert "| largest miss |  | 0 | 0.214 | 0 |" in result.stdout
 
 
 def test_the_program_freezes_its_imports_out_of_the_collectors_sight_and_a_caller_keeps_its_own():
