@@ -69,13 +69,17 @@ def _log_affine_icdf(u, log_low, log_width):
     return jnp.exp(log_low + log_width * u)
 
 
+def _triangular_quantile(u, low, high, width, c, one_minus_c, xp=np):
+    # On the unit interval and scaled back: width * (mode - low) overflows float32 for values
+    # like 1e21 FLOPs. NumPy for the exact quantile (ppf), jax.numpy for the sampler's.
+    left = low + width * xp.sqrt(u * c)
+    right = high - width * xp.sqrt((1 - u) * one_minus_c)
+    return xp.where(u < c, left, right)
+
+
 @jit
 def _triangular_icdf(u, low, high, width, c, one_minus_c):
-    # On the unit interval and scaled back: width * (mode - low) overflows float32 for values
-    # like 1e21 FLOPs.
-    left = low + width * jnp.sqrt(u * c)
-    right = high - width * jnp.sqrt((1 - u) * one_minus_c)
-    return jnp.where(u < c, left, right)
+    return _triangular_quantile(u, low, high, width, c, one_minus_c, jnp)
 
 
 @jit
@@ -493,17 +497,16 @@ class Triangular(Family):
         _check_three_point(self, where)
 
     def icdf_plan(self):
-        width = self.high - self.low
-        c = (self.mode - self.low) / width
-        return _triangular_icdf, (self.low, self.high, width, c, 1 - c)
+        return _triangular_icdf, self._shape()
 
     def ppf(self, q):
+        return _triangular_quantile(np.asarray(q, np.float64), *self._shape())
+
+    def _shape(self) -> tuple:
+        """(low, high, width, c, 1 - c): the mode's place c on the unit interval."""
         width = self.high - self.low
         c = (self.mode - self.low) / width
-        q = np.asarray(q, np.float64)
-        left = self.low + width * np.sqrt(q * c)
-        right = self.high - width * np.sqrt((1 - q) * (1 - c))
-        return np.where(q < c, left, right)
+        return self.low, self.high, width, c, 1 - c
 
     def log_prob(self, x):
         width = self.high - self.low
