@@ -3,6 +3,7 @@
 import jax
 import numpy as np
 import pytest
+from conftest import run_python
 from scipy import stats
 
 from uncertainty.errors import PriorError
@@ -194,3 +195,16 @@ def test_fixed_and_discrete_ppf_are_the_samplers_values():
     q = np.array([0.1, 0.35, 0.36, 0.5, 0.51, 0.99], np.float32)  # cumulative 0.35, 0.5, 1
     assert dist.ppf(q).tolist() == [4, 4, 6, 6, 8, 8]
     assert dist.ppf(q).tolist() == np.asarray(dist.icdf(q), np.float64).tolist()
+
+
+def test_the_normal_table_first_made_inside_a_jit_does_not_leak_a_tracer():
+    # A fresh process whose first lognormal draw is traced: the cached table must be concrete,
+    # or the next program that reads it fails with an UnexpectedTracerError.
+    code = ("import jax, numpy as np\n"
+            "from uncertainty.families import build\n"
+            "d = build({'dist': 'lognormal', 'median': 2.0, 'sigma': 0.5}, 'x')\n"
+            "inside = jax.jit(lambda u: d.icdf(u))(np.float32([0.5]))\n"
+            "outside = d.icdf(np.float32([0.5]))\n"
+            "assert abs(float(inside[0]) - 2.0) < 1e-5 and abs(float(outside[0]) - 2.0) < 1e-5\n")
+    result = run_python(code)
+    assert result.returncode == 0, result.stderr

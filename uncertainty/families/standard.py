@@ -105,12 +105,16 @@ _TINY = float(np.finfo(np.float32).tiny)
 @cache
 def normal_quantile_table() -> tuple:
     """``(z, rise)`` per cell (the quantile at its start, and the rise to the next), on the
-    device once: every normal and lognormal prior passes the same two arrays to its program."""
+    device once: every normal and lognormal prior passes the same two arrays to its program.
+
+    Put on the device at once even when first asked for inside a traced function (a jitted
+    draw of a lognormal): cached there as a tracer, it would leak into every later program."""
     last = int(np.float32(0.5).view(np.uint32)) >> _NORMAL_SHIFT
     bits = np.arange(_NORMAL_FIRST, last + 2, dtype=np.uint32) << _NORMAL_SHIFT
     knots = bits.view(np.float32).astype(np.float64)  # the last cell starts at 0.5 exactly
     z = scipy_special.ndtri(knots)
-    return jax.device_put((z[:-1].astype(np.float32), np.diff(z).astype(np.float32)))
+    with jax.ensure_compile_time_eval():
+        return jax.device_put((z[:-1].astype(np.float32), np.diff(z).astype(np.float32)))
 
 
 def _table_normal_quantile(u, z_table, rise_table):
