@@ -7,7 +7,6 @@ imports JAX at its top; the import happens when a function first runs (or is tra
 library ``lazy_loader`` cannot do this for submodules such as ``jax.numpy`` (it imports them at
 once, with a warning).
 
->>> import sys
 >>> stats = module("statistics")
 >>> stats.median([3, 1, 2])
 2

@@ -195,7 +195,7 @@ def _fit_interval(args) -> dict:
     dist = build(spec, where="elicit")
     # 0.05 and 0.95, not 0.04999...: rows of the table
     tail, upper_tail = round((1 - level) / 2, 12), round((1 + level) / 2, 12)
-    got = _quantiles(dist, (tail, upper_tail))
+    got = dist.ppf((tail, upper_tail))
     how = (f"fit: ci = [{format_value(low)}, {format_value(high)}] at level {level:g}; its "
            f"{_percent(tail)} and {_percent(upper_tail)} quantiles are {format_value(got[0])} "
            f"and {format_value(got[1])}")
@@ -297,22 +297,15 @@ def _pert_least_squares(pairs, lower, upper):
 
 
 # --- numbers --------------------------------------------------------------------------------
-def _quantiles(dist, probs):
-    """The quantiles of ``dist`` at ``probs``: the family's exact quantile function (float64,
-    on the host: elicitation starts no JAX; the engine's float32 draws follow it to about
-    1e-7 relative)."""
-    return dist.ppf(probs)
-
-
 def _quantile_table(dist, probs) -> dict[str, float]:
-    return {f"{p:g}": float(v) for p, v in zip(probs, _quantiles(dist, probs), strict=True)}
+    return {f"{p:g}": float(v) for p, v in zip(probs, dist.ppf(probs), strict=True)}
 
 
 def _max_miss(dist, pairs) -> float:
     """The largest distance between a stated quantile and the fit's quantile there; 0 for a
     fit through them (it misses by float64 rounding only, which is no information)."""
     probs, values = zip(*pairs, strict=True)
-    miss = max(abs(v - w) for v, w in zip(_quantiles(dist, probs), values, strict=True))
+    miss = max(abs(v - w) for v, w in zip(dist.ppf(probs), values, strict=True))
     return float(miss) if miss > 1e-9 * max(abs(v) for v in values) else 0.0
 
 
@@ -334,7 +327,7 @@ def _print_quantiles(fits: dict, stated: dict, probs: list, format_value) -> Non
     """One table: a row per probability (the stated ones among them), a column per fit; with
     several fits, the largest miss of each, the fits that could not be made, and the tails."""
     made = {name: entry for name, entry in fits.items() if entry["dist"] is not None}
-    columns = {name: _quantiles(entry["dist"], probs) for name, entry in made.items()}
+    columns = {name: entry["dist"].ppf(probs) for name, entry in made.items()}
     rows = [[_percent(p), format_value(stated[p], digits=6) if p in stated else ""]
             + [format_value(float(columns[name][i])) for name in made]
             for i, p in enumerate(probs)]
@@ -364,8 +357,8 @@ def _sketch(dist, format_value) -> str:
     import numpy as np
 
     grid = (np.arange(SKETCH_COLUMNS * 400) + 0.5) / (SKETCH_COLUMNS * 400)
-    values = _quantiles(dist, grid)
-    low, median, high = (float(v) for v in _quantiles(dist, (0.01, 0.5, 0.99)))
+    values = dist.ppf(grid)
+    low, median, high = (float(v) for v in dist.ppf((0.01, 0.5, 0.99)))
     log_axis = low > 0 and high / low > LOG_AXIS_RATIO
     title = f"density of the {dist.name}, 1% to 99%" + (" (log axis)" if log_axis else "") + ":"
     values = values[(values >= low) & (values <= high)]

@@ -180,11 +180,8 @@ class Metalog(Family):
 
     def ppf(self, q):
         m = metalog_basis(np.asarray(q, np.float64), self.k) @ np.asarray(self.coefficients)
-        if self.lower is None:
-            return m
-        if self.upper is None:
-            return self.lower + np.exp(m)
-        return self.lower + (self.upper - self.lower) / (1.0 + np.exp(-m))
+        width = None if self.upper is None else self.upper - self.lower
+        return _from_unbounded(m, self.lower, width)
 
     def _y_of(self, x) -> np.ndarray:
         """The probability at which the quantile function reaches ``x`` (bisection in logit
@@ -264,13 +261,24 @@ def _metalog_icdf(u, coefficients):
 
 @jit
 def _log_metalog_icdf(u, coefficients, lower):
-    return (lower + jnp.exp(_metalog_icdf(u, coefficients))).astype(jnp.float32)
+    return _from_unbounded(_metalog_icdf(u, coefficients), lower, None, jnp).astype(jnp.float32)
 
 
 @jit
 def _logit_metalog_icdf(u, coefficients, lower, width):
     m = _metalog_icdf(u, coefficients)
-    return (lower + width / (1.0 + jnp.exp(-m))).astype(jnp.float32)
+    return _from_unbounded(m, lower, width, jnp).astype(jnp.float32)
+
+
+def _from_unbounded(m, lower, width, xp=np):
+    """The metalog's value back on its bounds: ``m`` itself (no bounds), ``lower + e^m``
+    (log-metalog) or ``lower + width * logistic(m)`` (logit-metalog); NumPy for the exact
+    quantile (ppf), jax.numpy for the sampler's."""
+    if lower is None:
+        return m
+    if width is None:
+        return lower + xp.exp(m)
+    return lower + width / (1.0 + xp.exp(-m))
 
 
 def build_metalog(quantiles, lower=None, upper=None, terms=None, where: str = "metalog"):
