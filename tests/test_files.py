@@ -1,5 +1,6 @@
 """Nothing lost, nothing half-written: atomic report directories and never-overwritten files."""
 
+import errno
 import fcntl
 import json
 import os
@@ -158,7 +159,42 @@ def test_unwritable_directory_is_a_clear_error(tmp_path):
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o500)
     result = run_cli("report", "--samples", "100", "--out", str(locked / "r"))
-    assert result.returncode == 2 and "not writable" in result.stderr
+    assert result.returncode == 2 and "cannot write here" in result.stderr
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+@pytest.mark.parametrize("command", [
+    ("report", "--samples", "100", "--out", "/proc/sora-uq-test/r"),
+    ("tornado", "--out", "/proc/sora-uq-test/t"),
+    ("compare", "--priors", "article", "--priors", "article", "--samples", "100",
+     "--out", "/proc/sora-uq-test/c"),
+    ("update", "--priors", "article", "--evidence", "priors/evidence/demand-2025.toml",
+     "--out", "/proc/sora-uq-test/u.toml"),
+])
+def test_a_folder_that_takes_no_new_entry_is_refused_before_the_work(command, monkeypatch):
+    """/proc refuses a new folder even to root, whom permission bits never stop: the check asks
+    the file system itself, before any drawing (``update`` would otherwise run NUTS first)."""
+    monkeypatch.chdir(ROOT)
+    result = run_cli(*command)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"sora-uq: error: {command[-1]}: cannot write here (/proc: No such file or directory)"]
+
+
+def test_a_write_that_fails_midway_is_a_clear_error_and_leaves_nothing(tmp_path):
+    """A full disk while writing: one clear error, and the target as it was (absent here,
+    unchanged when it existed), no temporary folder left behind."""
+    for existed in (False, True):
+        out = tmp_path / "r"
+        if existed:
+            _write(out, "before")
+        before = _snapshot(tmp_path)
+        with pytest.raises(UserError, match=r"r: could not be written \(No space left on device\)"):
+            with output_directory(out) as staging:
+                (staging / "a.txt").write_text("after")
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        assert _snapshot(tmp_path) == before
+        assert sorted(p.name for p in tmp_path.iterdir()) == (["r"] if existed else [])
 
 
 def test_unwritable_location_is_a_clear_error(tmp_path):

@@ -25,7 +25,7 @@ from .errors import UserError
 from .interrupt import publishing, temporary
 
 __all__ = ["MANIFEST", "Provenance", "check_output_directory", "output_directory",
-           "write_new_file"]
+           "require_writable", "write_new_file"]
 
 MANIFEST = "manifest.json"
 TOOL = "sora-uq"
@@ -93,12 +93,26 @@ def check_output_directory(out: Path, force: bool = False,
         raise UserError(f"{out}: exists and is not a directory; choose another --out")
     if out.is_dir() and any(out.iterdir()) and not force:
         _refuse_unless_replaceable(out, provenance)
-    parent = out.parent if str(out.parent) else Path(".")
-    existing = parent
+    require_writable(out)
+
+
+def require_writable(target: Path) -> None:
+    """Refuse, before any work, a ``target`` (a file or directory to create) whose folder, or
+    nearest existing ancestor, cannot take a new entry. Tested by creating and removing an
+    empty directory there: permission bits say nothing to root, to ACLs or to pseudo file
+    systems (``/proc``), and an answer from the file system itself is the one that holds.
+
+    >>> import tempfile
+    >>> require_writable(Path(tempfile.gettempdir()) / "not-yet" / "report")  # no error
+    """
+    target = Path(target)
+    existing = target.parent if str(target.parent) else Path(".")
     while not existing.exists():
         existing = existing.parent
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise UserError(f"{out}: cannot write here ({existing} is not writable)")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".tmp-probe-", dir=existing))
+    except OSError as err:
+        raise UserError(f"{target}: cannot write here ({existing}: {err.strerror})") from None
 
 
 def _refuse_unless_replaceable(out: Path, provenance: Provenance | None) -> None:
@@ -117,12 +131,6 @@ def _refuse_unless_replaceable(out: Path, provenance: Provenance | None) -> None
         ours = _command_words(provenance.command, provenance.priors)
         raise UserError(f"{out}: written by `{theirs}`, not by this run (`{ours}`); choose "
                         f"another --out, or pass --force to replace it")
-    parent = out.parent if str(out.parent) else Path(".")
-    existing = parent
-    while not existing.exists():
-        existing = existing.parent
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise UserError(f"{out}: cannot write here ({existing} is not writable)")
 
 
 @contextmanager
@@ -139,10 +147,14 @@ def output_directory(out: Path, force: bool = False,
     check_output_directory(out, force, provenance)
     if out.is_symlink():
         out = Path(os.path.realpath(out))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_staging(out)
-    staging = Path(tempfile.mkdtemp(prefix=f".tmp-{out.name}-{os.getpid()}-", dir=out.parent))
-    staging.chmod(0o777 & ~_umask())  # mkdtemp makes it private; the result should not be
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_staging(out)
+        staging = Path(tempfile.mkdtemp(prefix=f".tmp-{out.name}-{os.getpid()}-",
+                                        dir=out.parent))
+        staging.chmod(0o777 & ~_umask())  # mkdtemp makes it private; the result should not be
+    except OSError as err:
+        raise _not_written(out, err) from None
     try:
         with temporary(staging):
             yield staging
@@ -153,8 +165,15 @@ def output_directory(out: Path, force: bool = False,
             (staging / MANIFEST).write_text(json.dumps(record, indent=1) + "\n")
             with publishing():  # not once Ctrl-C was pressed, even if a library swallowed it
                 _swap_into_place(staging, out)
+    except OSError as err:  # the body only writes: a full disk, a vanished folder, ...
+        raise _not_written(out, err) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _not_written(out: Path, err: OSError) -> UserError:
+    return UserError(f"{out}: could not be written ({err.strerror or err}); it is left as it "
+                     "was")
 
 
 def _umask() -> int:

@@ -15,7 +15,7 @@ def cmd_update(args) -> int:
     """Update priors with evidence; write the new prior file (never overwriting) and a report."""
     import tomllib
 
-    from ..files import Provenance, check_output_directory
+    from ..files import Provenance, check_output_directory, require_writable
     from ..inference.evidence import load_evidence, quantities_of
     from ..inference.refit import dumps_toml, new_prior_document
     from ..inference.update import update
@@ -29,6 +29,7 @@ def cmd_update(args) -> int:
         raise UserError(f"{out}: --out must name a new .toml prior file")
     if not out.parent.is_dir() and any(p.exists() and not p.is_dir() for p in out.parents):
         raise UserError(f"{out}: cannot write here (a file stands where a folder would be)")
+    require_writable(out)
     path = resolve_priors_path(args.priors)
     provenance = Provenance.of("update", [path])
     if args.report:
