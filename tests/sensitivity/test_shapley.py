@@ -85,6 +85,37 @@ def test_a_lognormal_product_with_a_correlated_pair_is_exact_on_the_log_scale():
         assert abs(ix["shapley"] - value) < 2 * half < 0.07  # within two stated half-widths
 
 
+def test_a_correlated_group_the_output_does_not_read_gets_exactly_zero():
+    """Y = x1 + x2 (a correlated pair); x3 ~ x4 is another correlated pair and x5 stands alone,
+    none of them read. The groups that correlations link are independent of each other, so
+    x3, x4 and x5 have Shapley effects of exactly 0 (dummies), not noise around it, and x1
+    and x2 keep the two-input closed form (a dummy takes no other player's share)."""
+    specs = {f"x{i}": {"dist": "normal", "mean": 0.0, "sd": sd, "source": "test"}
+             for i, sd in enumerate((1.0, 2.0, 1.0, 1.0, 1.0), start=1)}
+    model = Model(lambda a: {"y": a["x1"] + a["x2"]}, {"y": ""}, name="pair",
+                  inputs=list(specs))
+    priors = priors_from_dict(specs, model=model, correlations={"x1,x2": 0.4, "x3,x4": 0.8})
+    effects = shapley_effects(priors, scale="linear", seed=3, permutations=3000)["outputs"]["y"]
+    for name in ("x3", "x4", "x5"):
+        assert effects[name]["shapley"] == effects[name]["first_order"] == 0.0
+        assert effects[name]["shapley_ci"] == [0.0, 0.0]
+    exact = _two_inputs(1.0, 2.0, _pearson(0.4))
+    assert [effects[n]["shapley"] for n in ("x1", "x2")] == pytest.approx(exact, abs=0.03)
+
+
+def test_an_outputs_effects_do_not_depend_on_which_others_are_asked_for():
+    """The same seed gives an output the same effects alone or beside others (here outputs
+    reading different assumptions, estimated in separate runs)."""
+    specs = {f"x{i}": {"dist": "lognormal", "median": 1.0, "sigma": 0.5, "source": "test"}
+             for i in range(1, 6)}
+    model = Model(lambda a: {"y": a["x1"] + a["x2"], "z": a["x3"] * (1 + a["x4"]) + a["x5"]},
+                  {"y": "", "z": ""}, name="two")
+    priors = priors_from_dict(specs, model=model, correlations={"x1,x2": 0.5, "x3,x4": -0.3})
+    alone = shapley_effects(priors, outputs=["z"], seed=4, permutations=200)
+    beside = shapley_effects(priors, outputs=["y", "z"], seed=4, permutations=200)
+    assert beside["outputs"]["z"] == alone["outputs"]["z"]
+
+
 def test_independent_inputs_give_shapley_first_order_and_total_alike():
     priors = priors_from_dict({f"x{i + 1}": {"dist": "normal", "mean": 0.0, "sd": sd,
                                              "source": "test"}

@@ -289,8 +289,8 @@ def shapley_effects(priors: PriorSet, model: Model | Callable | None = None,
                 "normal under the Gaussian copula (Owen & Prieur 2017)")
         facts = {"model_runs": 4}
     else:
-        rng = np.random.default_rng(np.random.SeedSequence(np.atleast_1d(seed_record(seed))))
-        result, facts = _permutation(priors, model, outputs, scale, matrix, rng, permutations)
+        entropy = np.atleast_1d(seed_record(seed))
+        result, facts = _permutation(priors, model, outputs, scale, matrix, entropy, permutations)
         path = (f"random permutations (Song, Nelson & Staum 2016): {permutations} permutations, "
                 f"one outer and {INNER} inner conditional draws per prefix, normal scores "
                 "drawn from the Gaussian copula; 95% intervals from the permutations' spread")
@@ -318,31 +318,50 @@ def _exact(priors: PriorSet, matrix: np.ndarray, gradient: np.ndarray, outputs) 
     return result
 
 
-def _permutation(priors, model, outputs, scale, matrix, rng, permutations, evaluate=None):
-    """The permutation estimator, output by output over its players: an assumption that an
-    output does not read (total index exactly 0: its model calls are bit-identical) and that is
-    correlated with none is a dummy, whose Shapley effect is exactly 0; leaving it out of the
-    permutations removes its noise and everyone else's share of it. Outputs with the same
-    players share one batched run."""
+def _permutation(priors, model, outputs, scale, matrix, entropy, permutations, evaluate=None):
+    """The permutation estimator, output by output over its players.
+
+    An output's players are the assumptions it reads (total index above 0: without them its
+    model calls are bit-identical) and those correlated with one of these, directly or through
+    others. The rest are dummies, with a Shapley effect of exactly 0: under the Gaussian copula
+    the groups that correlations link are independent of each other, so knowing a dummy, or
+    its whole group, tells nothing about what the output reads. Leaving them out of the
+    permutations removes their noise and everyone else's share of it (a dummy keeps no other
+    player's value: the Shapley value's null-player property). Outputs with the same players
+    share one batched run, drawn from a stream of ``entropy`` (the seed) keyed by the players:
+    an output's effects are the same whichever other outputs are asked for."""
     names = priors.uncertain
     if evaluate is None:
         def evaluate(z, outputs):
             return _evaluate(z, priors, model, outputs, scale)
     total = _independent_total(priors, model, outputs, scale, seed_record(0))
-    correlated = set(priors.copula.names) if priors.copula else set()
+    group_of = _correlated_groups(matrix)
     groups: dict[tuple[int, ...], list[str]] = {}
     for out in outputs:
-        players = tuple(i for i, n in enumerate(names) if total[out][n] > DUMMY_TOTAL
-                        or n in correlated)
+        read = {group_of[i] for i, n in enumerate(names) if total[out][n] > DUMMY_TOTAL}
+        players = tuple(i for i in range(len(names)) if group_of[i] in read)
         groups.setdefault(players, []).append(out)
     result, runs = {}, 0
     for players, group in groups.items():
+        rng = np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=players))
         part, part_runs = _players(priors, group, matrix, rng, permutations, players, evaluate)
         runs += part_runs
         for out in group:
             result[out] = {n: {**part[out].get(n, _DUMMY), "total": total[out][n]}
                            for n in names}
     return result, {"model_runs": runs, "permutations": permutations}
+
+
+def _correlated_groups(matrix: np.ndarray) -> np.ndarray:
+    """The group of each assumption: those that nonzero correlations link, directly or through
+    others, share one.
+
+    >>> _correlated_groups(np.array([[1, 0, 0.5], [0, 1, 0], [0.5, 0, 1]])).tolist()
+    [0, 1, 0]
+    """
+    from scipy.sparse.csgraph import connected_components
+
+    return connected_components(np.asarray(matrix) != 0, directed=False)[1]
 
 
 _DUMMY = {"shapley": 0.0, "shapley_ci": [0.0, 0.0], "first_order": 0.0,
