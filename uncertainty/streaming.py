@@ -59,7 +59,7 @@ from .sampling import (
     seed_record,
 )
 from .sobol_sequence import ScrambledSobol
-from .summary import percentile_words
+from .summary import at_percentile
 
 __all__ = [
     "BINS",
@@ -510,8 +510,7 @@ def _culprit(kept: dict, output: str, uncertain) -> tuple[str, str] | None:
 
     medians = {name: float(np.median(percentiles(np.asarray(kept[name])))) for name in uncertain}
     name = max(medians, key=lambda n: abs(medians[n] - 0.5))  # an unrelated one sits near 0.5
-    words = percentile_words(medians[name])
-    return name, words if words.startswith(("below", "above")) else f"at the {words}"
+    return name, at_percentile(medians[name])
 
 
 def _tracked(draws: dict, priors: PriorSet) -> tuple[str, ...]:

@@ -27,7 +27,7 @@ from .hdi import hdi
 if TYPE_CHECKING:  # imported where used: format_value and friends serve `reproduce` too
     import xarray as xr
 
-__all__ = ["format_value", "headline_mcse", "percentile_words", "summarize"]
+__all__ = ["at_percentile", "format_value", "headline_mcse", "percentile_words", "summarize"]
 
 GROUP = "prior"
 
@@ -184,6 +184,16 @@ def format_value(value: float | None, digits: int = 3) -> str:
 def _sig(value: float, digits: int) -> str:
     text = f"{value:.{digits}g}"
     return text if "e" not in text else f"{value:.0f}"
+
+
+def at_percentile(fraction: float | None) -> str:
+    """Where a value sits, for a sentence: 'at the 38th percentile', 'below the 1st percentile'.
+
+    >>> at_percentile(0.06), at_percentile(0.001), at_percentile(0.9999)
+    ('at the 6th percentile', 'below the 1st percentile', 'above the 99th percentile')
+    """
+    words = percentile_words(fraction)
+    return words if words.startswith(("below", "above")) else f"at the {words}"
 
 
 def percentile_words(fraction: float | None) -> str:

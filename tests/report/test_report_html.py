@@ -121,6 +121,22 @@ def test_headline_says_the_articles_percentile_in_words(report_dir):
         assert sentence in (report_dir / name).read_text("utf-8")
 
 
+def test_a_figure_in_a_tail_reads_as_english():
+    """A figure beyond the draws' 1st or 99th percentile: "from below the 1st percentile to
+    the 2nd percentile", "sits above the 99th percentile", never "the below the ..."."""
+    from uncertainty.report.sections import article_words
+
+    doc = {"model": {"marks_label": "the article", "outputs": {
+        "y": {"label": "thing", "unit": "units"}}}, "outputs": {"y": {
+            "article_range": [1.0, 2.0], "article_range_percentiles": [0.001, 0.02]}}}
+    assert article_words(doc, "y") == ("The article's 1 to 2 units (thing) spans our "
+                                       "distribution from below the 1st percentile to the 2nd "
+                                       "percentile.")
+    doc["outputs"]["y"] = {"article_value": 3.0, "article_percentile": 0.999}
+    assert article_words(doc, "y") == ("The article's 3 units (thing) sits above the 99th "
+                                       "percentile of our distribution.")
+
+
 def test_inconsistent_reproduction_lines_are_highlighted(report_dir):
     doc = json.loads((report_dir / "summary.json").read_text())
     bad = [line for line in doc["reproduction"] if not line["consistent"]]

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 
 from ..defaults import MIN_ERROR_SAMPLES
-from ..summary import format_value, percentile_words
+from ..summary import at_percentile, format_value, percentile_words
 from .blocks import Bullets, Image, Section, Table, Text, table_markdown
 
 __all__ = [
@@ -89,14 +89,15 @@ def article_words(doc: dict, name: str) -> str:
     whose = _whose(doc)
     if stats.get("article_range"):
         low, high = (format_value(v) for v in stats["article_range"])
-        p_low, p_high = (percentile_words(p) for p in stats["article_range_percentiles"])
+        p_low, p_high = (at_percentile(p).removeprefix("at ")
+                         for p in stats["article_range_percentiles"])
         return (f"{whose.capitalize()} {low} to {high} {unit} ({label}) spans our distribution "
-                f"from the {p_low} to the {p_high}.")
+                f"from {p_low} to {p_high}.")
     if stats.get("article_value") is None:
         return f"{_model(doc).get('marks_label', 'reference').capitalize()} states no figure " \
                f"for {label}."
     return (f"{whose.capitalize()} {format_value(stats['article_value'])} {unit} ({label}) sits "
-            f"at the {percentile_words(stats['article_percentile'])} of our distribution.")
+            f"{at_percentile(stats['article_percentile'])} of our distribution.")
 
 
 def headline_table_block(doc: dict) -> Table:
