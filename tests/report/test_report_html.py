@@ -203,6 +203,24 @@ def test_title_names_the_priors_and_screenshot_is_an_image(loaded):
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
 
 
+def test_assumptions_that_do_not_move_an_output_are_named_not_tabled(report_dir):
+    """The article priors' fleet: the Sobol total indices of the training-only
+    assumptions are 0 to rounding, so the ranking names them under its table instead of
+    giving each a row of zeros; summary.json keeps every row."""
+    doc = json.loads((report_dir / "summary.json").read_text())
+    rows = doc["pin_down_next"]["fleet_gpus"]
+    idle = {row["assumption"] for row in rows if row["ST"] < 1e-9}
+    assert idle >= {"dit_training_flops", "dataset_multiplier", "clip_seconds"}
+    section = (report_dir / "report.md").read_text("utf-8").split(
+        "**peak serving fleet**")[1].split("## 4.")[0]
+    table = [line for line in section.splitlines() if re.match(r"\| \d+ \|", line)]
+    assert len(table) == len(rows) - len(idle)
+    assert not any(f"`{name}`" in line for line in table for name in idle)
+    note = next(line for line in section.splitlines() if line.startswith("Not listed"))
+    assert "do not move peak serving fleet at all" in note
+    assert sorted(re.findall(r"`(\w+)`", note)) == sorted(idle)
+
+
 def test_sensitivity_section_renders_tornado_and_pin_down_data_when_present(report_dir):
     from uncertainty.report.writer import render_html, render_markdown
 

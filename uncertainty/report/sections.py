@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 
 from ..defaults import MIN_ERROR_SAMPLES
+from ..sensitivity.ranking import moves_output
 from ..summary import at_percentile, format_value, percentile_words
 from .blocks import Bullets, Image, Section, Table, Text, table_markdown
 
@@ -159,6 +160,25 @@ def _index_words(value: float, interval) -> str:
     return f"{max(value, 0.0):.2f} [{max(interval[0], 0.0):.2f}, {max(interval[1], 0.0):.2f}]"
 
 
+def _pin_down_blocks(doc: dict, name: str, rows: list[dict]) -> list:
+    """The ranking's table, less the assumptions that do not move the output at all: those
+    are named in one sentence under it (``summary.json`` keeps every row)."""
+    if "evppi" in rows[0]:
+        return [_pin_down_table(rows)]
+    shown = [row for row in rows if moves_output(row)]
+    unmoved = [f"`{row['assumption']}`" for row in rows if not moves_output(row)]
+    if not shown:
+        return [Text(f"No assumption moves {_label(doc, name)}.")]
+    blocks = [_pin_down_table(shown)]
+    if unmoved:
+        why = ("their Shapley effects are exactly 0: it depends on none of them, nor on "
+               "anything correlated with them" if "shapley" in rows[0] else
+               "their total indices are 0, to rounding: it does not depend on them")
+        blocks.append(Text(f"Not listed, as they do not move {_label(doc, name)} at all ({why}): "
+                           f"{', '.join(unmoved)}."))
+    return blocks
+
+
 def _pin_down_table(rows: list[dict]) -> Table:
     """Rows ranked by Sobol indices (S1, ST) or, for correlated priors, by the full first-order
     index beside the Shapley effect."""
@@ -256,7 +276,7 @@ def sensitivity(doc: dict, figures: Collection[str]) -> Section:
             if "evppi" in pin_down[name][0]:
                 basis = "the value of information for the decision above, in its costs' unit"
             blocks += [Text(f"What to pin down next ({basis}):"),
-                       _pin_down_table(pin_down[name])]
+                       *_pin_down_blocks(doc, name, pin_down[name])]
         else:
             blocks.append(Text("What to pin down next (Sobol indices): not computed."))
     for note in ((doc.get("tornado") or {}).get("note"), (doc.get("sobol") or {}).get("note")):

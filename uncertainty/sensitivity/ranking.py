@@ -12,7 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-__all__ = ["pin_down_by_value", "pin_down_next", "shapley_as_indices", "top_driver_check"]
+__all__ = ["moves_output", "pin_down_by_value", "pin_down_next", "shapley_as_indices",
+           "top_driver_check"]
+
+# A total index (or Shapley effect) and its interval within this of 0: the output does not
+# depend on the assumption at all. Its model calls were identical, up to float rounding, with
+# the assumption moved or not (Sobol's total index: about 1e-16 then), or it is a dummy whose
+# Shapley effect is exactly 0; a real but small effect is far above (Monte Carlo noise alone
+# gives the Shapley estimator intervals about 0.01 wide).
+NOT_MOVED = 1e-9
 
 
 def pin_down_by_value(voi: Mapping, format_money: Callable[[float], str],
@@ -61,6 +69,19 @@ def _variance_words(label: str, scale: str | None) -> str:
 
 def _pct(value: float) -> str:
     return f"{100 * value:.0f}%" if abs(value) >= 0.01 else f"{100 * value:.1f}%"
+
+
+def moves_output(row: Mapping) -> bool:
+    """Whether a :func:`pin_down_next` row's assumption moves the output at all (see
+    :data:`NOT_MOVED`).
+
+    >>> moves_output({"S1": 1e-10, "ST": 3e-16, "ST_ci": [3.1e-16, 3.3e-16]})
+    False
+    >>> moves_output({"first_order": 0.0, "shapley": 0.001, "shapley_ci": [-0.01, 0.012]})
+    True
+    """
+    total = "ST" if "ST" in row else "shapley"
+    return max(abs(row[total]), *map(abs, row[f"{total}_ci"])) > NOT_MOVED
 
 
 def pin_down_next(sobol_result: Mapping, output: str, label: str | None = None) -> list[dict]:

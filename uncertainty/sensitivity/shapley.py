@@ -321,15 +321,16 @@ def _exact(priors: PriorSet, matrix: np.ndarray, gradient: np.ndarray, outputs) 
 def _permutation(priors, model, outputs, scale, matrix, entropy, permutations, evaluate=None):
     """The permutation estimator, output by output over its players.
 
-    An output's players are the assumptions it reads (total index above 0: without them its
-    model calls are bit-identical) and those correlated with one of these, directly or through
-    others. The rest are dummies, with a Shapley effect of exactly 0: under the Gaussian copula
-    the groups that correlations link are independent of each other, so knowing a dummy, or
-    its whole group, tells nothing about what the output reads. Leaving them out of the
-    permutations removes their noise and everyone else's share of it (a dummy keeps no other
-    player's value: the Shapley value's null-player property). Outputs with the same players
-    share one batched run, drawn from a stream of ``entropy`` (the seed) keyed by the players:
-    an output's effects are the same whichever other outputs are asked for."""
+    An output's players are the assumptions it depends on (total index above 0: moving any
+    other leaves its model calls identical, to rounding) and those correlated with one of
+    these, directly or through others. The rest are dummies, with a Shapley effect of exactly
+    0: under the Gaussian copula the groups that correlations link are independent of each
+    other, so knowing a dummy, or its whole group, tells nothing about what the output depends
+    on. Leaving them out of the permutations removes their noise and everyone else's share of
+    it (a dummy keeps no other player's value: the Shapley value's null-player property).
+    Outputs with the same players share one batched run, drawn from a stream of ``entropy``
+    (the seed) keyed by the players: an output's effects are the same whichever other outputs
+    are asked for."""
     names = priors.uncertain
     if evaluate is None:
         def evaluate(z, outputs):
