@@ -84,6 +84,9 @@ def test_an_installed_wheel_finds_its_prior_files_from_any_directory(tmp_path):
     summary = json.loads((empty / "reports" / "article" / "summary.json").read_text())
     assert summary["priors"]["sha256"] == hashlib.sha256(ARTICLE.read_bytes()).hexdigest()
     assert summary["reproduction"] and summary["samples"] == 20000
+    # named as the user named it, not by the installation's path: the command works anywhere
+    assert summary["priors"]["path"] == "article"
+    assert summary["command"][:4] == ["sora-uq", "report", "--priors", "article"]
     shown = subprocess.run([str(env_dir / "bin" / "sora-uq"), "priors", "show", "informed-2026"],
                            cwd=empty, capture_output=True, text=True, timeout=300)
     assert shown.returncode == 0 and "rank correlations" in shown.stdout, shown.stderr

@@ -43,6 +43,7 @@ __all__ = [
     "PriorSet",
     "default_model",
     "load_priors",
+    "priors_argument",
     "priors_from_dict",
     "priors_from_document",
     "read_toml",
@@ -261,6 +262,27 @@ def shipped_priors() -> list:
     folder = resources.files("uncertainty").joinpath("shipped_priors")
     return sorted((f for f in folder.iterdir() if f.name.endswith(".toml")), key=lambda f: f.name) \
         if folder.is_dir() else []
+
+
+def priors_argument(path: str | Path | None) -> str:
+    """How a command line names a prior file: one of the package's own by its name (it
+    resolves so wherever the package is installed, from any folder), any other by its path as
+    given. Reports write it in their repeat commands and documents, so that these read the same
+    on every machine, not with the path of one installation.
+
+    >>> shipped = {f.name: f for f in shipped_priors()}
+    >>> priors_argument(shipped["informed-2026.toml"])  # where `--priors informed-2026` leads
+    'informed-2026'
+    >>> priors_argument("my-priors/article.toml")
+    'my-priors/article.toml'
+    """
+    if path is None:
+        return ""
+    path = Path(path)
+    shipped = {Path(os.path.abspath(f)): f.name[:-5] for f in shipped_priors()
+               if isinstance(f, Path)}
+    return shipped.get(Path(os.path.abspath(path)), str(path)) if path.is_absolute() \
+        else str(path)
 
 
 def resolve_priors_path(name_or_path: str | Path) -> Path:

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from conftest import ARTICLE, run_cli, write_priors
+from conftest import ARTICLE, ROOT, run_cli, write_priors
 
 SAMPLES = "5000"
 SCALE = 0.25  # the variant's Sora parameter count: the article's interval times this
@@ -72,6 +72,23 @@ def test_two_files_with_one_name_are_told_apart(tmp_path):
     assert result.returncode == 0, result.stderr
     names = [s["name"] for s in json.loads(result.stdout)["scenarios"]]
     assert names == ["article (article.toml)", "article (copy.toml)"]
+
+
+def test_shipped_prior_files_are_named_by_name_from_any_folder(tmp_path, monkeypatch):
+    """Outside the checkout, `--priors article` reads the package's own file; the documents
+    and repeat commands name it `article`, not by one installation's path, so the same command
+    reads the same everywhere and repeats anywhere."""
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("compare", "--priors", "article", "--priors", "informed-2026", "--samples",
+                     "500", "--out", "out", "--json")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert [s["path"] for s in doc["scenarios"]] == ["article", "informed-2026"]
+    assert doc["command"][:6] == ["sora-uq", "compare", "--priors", "article", "--priors",
+                                  "informed-2026"]
+    assert "sora-uq compare --priors article --priors informed-2026" in \
+        (tmp_path / "out" / "compare.md").read_text("utf-8")
+    assert str(ROOT) not in (tmp_path / "out" / "compare.md").read_text("utf-8")
 
 
 def test_bad_input_exits_2_and_writes_nothing(tmp_path):

@@ -36,7 +36,7 @@ from scipy import stats as scipy_stats
 
 from ..copula import build_copula, nearest_correlation, pearson_to_spearman, spearman_to_pearson
 from ..errors import PriorError
-from ..priors import PriorSet
+from ..priors import PriorSet, priors_argument
 from ..sampling import seed_record
 
 __all__ = [
@@ -245,7 +245,8 @@ def new_prior_document(result, name: str, date: datetime.date | None = None,
         posterior, continuous, diagnostics.get("ess_bulk_min", math.inf),
         f"posterior of {parent} updated with {evidence_names} ({result.method}, {date})")
     provenance = {
-        "parent": priors.path or priors.name, "parent_sha256": priors.sha256 or "",
+        "parent": priors_argument(priors.path) or priors.name,
+        "parent_sha256": priors.sha256 or "",
         "evidence": [e.path or "" for e in result.evidence],
         "evidence_sha256": [e.sha256 or "" for e in result.evidence],
         "method": result.method, "date": date, "seed": seed_record(result.seed),

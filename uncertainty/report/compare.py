@@ -17,7 +17,7 @@ from .. import jsontext
 from ..defaults import DEFAULT_RTOL, MAX_SAMPLES
 from ..errors import UserError
 from ..files import Provenance, check_output_directory, output_directory
-from ..priors import PriorSet, load_priors, resolve_priors_path
+from ..priors import PriorSet, load_priors, priors_argument, resolve_priors_path
 from ..progress import Feedback
 from ..streaming import StreamResult, stream
 from ..summary import format_value, percentile_words, summarize
@@ -45,14 +45,15 @@ def comparison_document(prior_sets: Sequence[PriorSet], runs: Sequence[StreamRes
     runs of the same command (timings go to ``timings.json``)."""
     model = prior_sets[0].model
     headline = tuple(model.headline)
-    scenarios = [{"name": name, "path": p.path, "sha256": p.sha256, "description": p.description,
-                  "samples": run.n,
+    scenarios = [{"name": name, "path": priors_argument(p.path), "sha256": p.sha256,
+                  "description": p.description, "samples": run.n,
                   "max_relative_mcse": round(float(run.relative_mcse(headline)), 6),
                   "outputs": summarize(run, headline)}
                  for name, p, run in zip(_scenario_names(prior_sets), prior_sets, runs,
                                          strict=True)]
     size = ["--samples", str(samples)] if samples else ["--rtol", str(rtol)]
-    command = ["sora-uq", "compare", *[a for p in prior_sets for a in ("--priors", str(p.path))],
+    command = ["sora-uq", "compare",
+               *[a for p in prior_sets for a in ("--priors", priors_argument(p.path))],
                *size, "--seed", str(seed)] + (["--sampler", sampler] if sampler != "mc" else [])
     command += ["--model", model_spec] if model_spec else []
     return {"headline": list(headline), "seed": seed, "samples": samples,

@@ -17,6 +17,7 @@ import xarray as xr
 
 from .. import jsontext
 from ..files import output_directory
+from ..priors import priors_argument
 from ..summary import format_value
 from .blocks import Block, Bullets, Image, Section, Table, Text, to_markdown
 from .html import to_html
@@ -169,7 +170,8 @@ def update_sections(result, doc: dict, figure: str | None, moved: list[str]) -> 
 
 def _intro(result, doc: dict) -> list[Text]:
     priors = result.priors
-    return [Text(f"Priors: `{priors.path or priors.name}` (sha256 `{priors.sha256 or 'n/a'}`); "
+    named = priors_argument(priors.path) or priors.name
+    return [Text(f"Priors: `{named}` (sha256 `{priors.sha256 or 'n/a'}`); "
                  f"seed {result.seed}; new prior file: `{doc['new_priors']}`.")]
 
 

@@ -28,7 +28,7 @@ from .. import __version__, jsontext
 from ..defaults import MIN_ERROR_SAMPLES
 from ..files import Provenance, check_output_directory, output_directory
 from ..model import Model
-from ..priors import PriorSet, load_priors
+from ..priors import PriorSet, load_priors, priors_argument
 from ..progress import Feedback
 from ..sampling import CHUNK_SIZE, seed_record, to_datatree
 from ..sensitivity import (
@@ -124,7 +124,8 @@ def summary_document(priors: PriorSet, result: StreamResult, command: list[str],
     stats = summarize(result)
     error = float(result.relative_mcse(model.headline))
     return {
-        "priors": {"name": priors.name, "path": priors.path, "sha256": priors.sha256},
+        "priors": {"name": priors.name, "path": priors_argument(priors.path),
+                   "sha256": priors.sha256},
         "seed": seed_record(result.seed),
         "samples": result.n,
         "command": command,
@@ -268,7 +269,8 @@ def repeat_command(priors: PriorSet, seed: int, samples: int | None, rtol: float
                    sensitivity: bool = True) -> list[str]:
     """The command line that repeats a report run."""
     size = ["--samples", str(samples)] if samples else ["--rtol", str(rtol)]
-    return (["sora-uq", "report", "--priors", str(priors.path), *size, "--seed", str(seed)]
+    return (["sora-uq", "report", "--priors", priors_argument(priors.path), *size, "--seed",
+             str(seed)]
             + (["--sampler", sampler] if sampler != "mc" else []) + (["--gpu", gpu] if gpu else [])
             + (["--model", model] if model else [])
             + ([] if sensitivity else ["--no-sensitivity"]))
