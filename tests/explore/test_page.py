@@ -3,6 +3,7 @@ driven in headless Chromium, Ctrl-C to stop."""
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -79,6 +80,25 @@ def test_page_renders_without_console_errors_or_failed_requests(page, server, tm
     assert urls and all(u.startswith((url, "data:")) for u in urls)  # nothing from elsewhere
     shot = tmp_path_factory.mktemp("shots") / "explore.png"
     assert page.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+
+
+def test_the_articles_range_is_shown_whole_as_in_the_reports(page):
+    """Training's reference figure is the article's range 4.21k to 10.5k: the table gives both
+    ends and where each falls, and its histogram marks both (the page once showed only the
+    low end); the fleet's single 720k stays one value and one mark."""
+    cells = page.execute_script(
+        "return Array.from(document.querySelectorAll('tr[data-output=\"training_gpu_months\"] "
+        "td')).map(c => c.textContent)")
+    assert cells[4] == "4.21k to 10.5k"
+    assert re.fullmatch(r"\d+(st|nd|rd|th) to \d+(st|nd|rd|th)", cells[5]), cells[5]
+    fleet = page.execute_script(
+        "return Array.from(document.querySelectorAll('tr[data-output=\"fleet_gpus\"] td'))"
+        ".map(c => c.textContent)")
+    assert fleet[4] == "720k" and " to " not in fleet[5]
+    lines = page.execute_script(
+        "return Array.from(document.querySelectorAll('#charts svg')).map("
+        "s => s.querySelectorAll('line.mark').length)")
+    assert lines == [2, 0, 2, 0, 1, 0]  # per output its histogram, then its tornado
 
 
 def test_moving_a_slider_moves_the_headline_the_right_way(page):

@@ -50,14 +50,27 @@ function withUnit(label, unit) {
   return unit && !label.includes(unit) ? `${label} (${unit})` : label;
 }
 
-function percent(fraction) {
+function percent(fraction) {  // as the reports word it: 0.38 -> "38th"; "below 1st", "above 99th"
   if (fraction === null || fraction === undefined) return "n/a";
-  const p = 100 * fraction;
-  if (p < 0.1) return "below 0.1st";
-  if (p > 99.9) return "above 99.9th";
-  const n = Math.round(p);
+  const n = Math.round(100 * fraction);
+  if (n <= 0) return "below 1st";
+  if (n >= 100) return "above 99th";
   const suffix = (n % 100 >= 11 && n % 100 <= 13) ? "th" : ({1: "st", 2: "nd", 3: "rd"}[n % 10] || "th");
   return `${n}${suffix}`;
+}
+
+// The model's reference figure for an output: one value or a range (the article's 4.21k to
+// 10.5k H100-months), as in the reports; none when the model marks none.
+function marks(stats) {
+  if (stats.article_range) return stats.article_range;
+  return (stats.article_value === undefined || stats.article_value === null) ? [] : [stats.article_value];
+}
+
+function markWords(stats) {
+  const values = marks(stats);
+  if (values.length === 0) return ["", ""];
+  const shares = stats.article_range ? stats.article_range_percentiles : [stats.article_percentile];
+  return [values.map((v) => format(v)).join(" to "), shares.map(percent).join(" to ")];
 }
 
 // --- talking to the server ------------------------------------------------------------------
@@ -296,8 +309,7 @@ function drawAnswer(answer) {
       format(stats.median),
       `${format(stats.eti_50[0])} to ${format(stats.eti_50[1])}`,
       `${format(stats.eti_90[0])} to ${format(stats.eti_90[1])}`,
-      stats.article_value === undefined ? "" : format(stats.article_value),
-      stats.article_percentile === undefined ? "" : percent(stats.article_percentile),
+      ...markWords(stats),
     ];
     cells.forEach((text, i) => {
       const cell = document.createElement("td");
@@ -329,7 +341,7 @@ function drawCharts(answer) {
     const stats = answer.outputs[name];
     legend.textContent = `Distribution${answer.histograms[name].log10 ? " (log scale)" : ""}: ` +
       "median solid, 90% interval dashed" +
-      (stats.article_value !== undefined ? `, ${state.info.marks_label}'s figure orange.` : ".");
+      (marks(stats).length ? `, ${state.info.marks_label}'s figure orange.` : ".");
     card.append(title, distribution(answer, name), legend);
     if (answer.tornado[name]) {
       const note = document.createElement("p");
@@ -398,7 +410,7 @@ function distribution(answer, name) {
   line(stats.eti_90[0], "interval");
   line(stats.eti_90[1], "interval");
   line(stats.median, "median");
-  if (stats.article_value !== undefined && stats.article_value !== null) line(stats.article_value, "mark");
+  for (const value of marks(stats)) line(value, "mark");
   return svg;
 }
 
