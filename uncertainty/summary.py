@@ -27,7 +27,8 @@ from .hdi import hdi
 if TYPE_CHECKING:  # imported where used: format_value and friends serve `reproduce` too
     import xarray as xr
 
-__all__ = ["at_percentile", "format_value", "headline_mcse", "percentile_words", "summarize"]
+__all__ = ["at_percentile", "format_value", "headline_mcse", "percentile_words", "possessive",
+           "sentence_start", "summarize"]
 
 GROUP = "prior"
 
@@ -184,6 +185,27 @@ def format_value(value: float | None, digits: int = 3) -> str:
 def _sig(value: float, digits: int) -> str:
     text = f"{value:.{digits}g}"
     return text if "e" not in text else f"{value:.0f}"
+
+
+def possessive(label: str) -> str:
+    """Whose figure, for a sentence: "the article" -> "the article's"; a label that qualifies
+    its owner keeps the qualifier after the apostrophe, in parentheses.
+
+    >>> possessive("the article"), possessive("the article in B200 terms")
+    ("the article's", "the article's (in B200 terms)")
+    """
+    owner, qualified, qualifier = label.partition(" in ")
+    return f"{owner}'s (in {qualifier})" if qualified else f"{label}'s"
+
+
+def sentence_start(text: str) -> str:
+    """``text`` with its first letter capital, the rest as it is (str.capitalize would write
+    "b200").
+
+    >>> sentence_start("the article's (in B200 terms)")
+    "The article's (in B200 terms)"
+    """
+    return text[:1].upper() + text[1:]
 
 
 def at_percentile(fraction: float | None) -> str:

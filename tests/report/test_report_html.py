@@ -137,6 +137,22 @@ def test_a_figure_in_a_tail_reads_as_english():
                                        "percentile of our distribution.")
 
 
+def test_a_qualified_reference_reads_as_english():
+    """--gpu B200 restates the article's figures "in B200 terms": the sentences keep the GPU's
+    name as written and put the qualifier after the possessive, and the headline table heads
+    its percentile column plainly (not "article in B200 terms's percentile")."""
+    from uncertainty.report.sections import article_words, headline_table_block
+
+    doc = {"model": {"marks_label": "the article in B200 terms", "outputs": {
+        "y": {"label": "thing", "unit": "B200s"}}}, "headline": ["y"], "outputs": {"y": {
+            "median": 2.0, "eti_50": [1.0, 3.0], "eti_90": [0.5, 4.0], "article_value": 3.0,
+            "article_percentile": 0.26, "article_range": None}}}
+    assert article_words(doc, "y") == ("The article's (in B200 terms) 3 B200s (thing) sits at "
+                                       "the 26th percentile of our distribution.")
+    header = list(headline_table_block(doc).header)
+    assert header[-2:] == ["article in B200 terms", "its percentile"]
+
+
 def test_inconsistent_reproduction_lines_are_highlighted(report_dir):
     doc = json.loads((report_dir / "summary.json").read_text())
     bad = [line for line in doc["reproduction"] if not line["consistent"]]

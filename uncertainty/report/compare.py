@@ -20,7 +20,7 @@ from ..files import Provenance, check_output_directory, output_directory
 from ..priors import PriorSet, load_priors, priors_argument, resolve_priors_path
 from ..progress import Feedback
 from ..streaming import StreamResult, stream
-from ..summary import format_value, percentile_words, summarize
+from ..summary import format_value, percentile_words, possessive, summarize
 from .blocks import Image, Section, Table, Text, table_markdown, to_markdown
 from .figures import forest_figure
 from .html import to_html
@@ -104,7 +104,8 @@ def _output_table(doc: dict, out: str) -> Table:
              _interval(s["outputs"][out]["eti_50"]), _interval(s["outputs"][out]["eti_90"])]
             + ([_where(s["outputs"][out])] if marks else []) for s in doc["scenarios"]]
     return Table(["priors", "median", "50% interval", "90% interval"]
-                 + ([f"{whose.removeprefix('the ')}'s {article} sits at"] if marks else []), rows)
+                 + ([f"{possessive(whose).removeprefix('the ')} {article} sits at"] if marks
+                    else []), rows)
 
 
 def comparison_tables(doc: dict) -> str:
@@ -134,7 +135,7 @@ def comparison_sections(doc: dict) -> list[Section]:
         marks = _article(doc["scenarios"][0]["outputs"][out])
         article = " to ".join(format_value(v) for v in marks)
         caption = "Median (circle), 50% (thick) and 90% (thin) intervals per prior set" + (
-            f"; dashed: {whose}'s {article} {unit}." if marks else ".")
+            f"; dashed: {possessive(whose)} {article} {unit}." if marks else ".")
         sections.append(Section(out, f"{i}. {label} ({unit})", [
             Image(f"forest_{out}", f"Forest plot of {label} under each prior set", caption),
             _output_table(doc, out),

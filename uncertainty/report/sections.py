@@ -15,7 +15,7 @@ from collections.abc import Callable, Collection
 
 from ..defaults import MIN_ERROR_SAMPLES
 from ..sensitivity.ranking import moves_output
-from ..summary import at_percentile, format_value, percentile_words
+from ..summary import at_percentile, format_value, percentile_words, possessive, sentence_start
 from .blocks import Bullets, Image, Section, Table, Text, table_markdown
 
 __all__ = [
@@ -60,7 +60,7 @@ def _label_with_unit(doc: dict, name: str) -> str:
 
 def _whose(doc: dict) -> str:
     """Whose figures the marks are, as a possessive: "the article's"."""
-    return f"{_model(doc).get('marks_label', 'reference')}'s"
+    return possessive(_model(doc).get("marks_label", "reference"))
 
 
 def _marked(doc: dict) -> bool:
@@ -92,12 +92,12 @@ def article_words(doc: dict, name: str) -> str:
         low, high = (format_value(v) for v in stats["article_range"])
         p_low, p_high = (at_percentile(p).removeprefix("at ")
                          for p in stats["article_range_percentiles"])
-        return (f"{whose.capitalize()} {low} to {high} {unit} ({label}) spans our distribution "
+        return (f"{sentence_start(whose)} {low} to {high} {unit} ({label}) spans our distribution "
                 f"from {p_low} to {p_high}.")
     if stats.get("article_value") is None:
-        return f"{_model(doc).get('marks_label', 'reference').capitalize()} states no figure " \
-               f"for {label}."
-    return (f"{whose.capitalize()} {format_value(stats['article_value'])} {unit} ({label}) sits "
+        return f"{sentence_start(_model(doc).get('marks_label', 'reference'))} states no " \
+               f"figure for {label}."
+    return (f"{sentence_start(whose)} {format_value(stats['article_value'])} {unit} ({label}) sits "
             f"{at_percentile(stats['article_percentile'])} of our distribution.")
 
 
@@ -115,7 +115,7 @@ def headline_table_block(doc: dict) -> Table:
             row += [format_value(s["article_value"]), percentile_words(s["article_percentile"])]
         rows.append(row)
     whose = _model(doc).get("marks_label", "reference").removeprefix("the ")
-    marks = [whose, f"{whose}'s percentile"] if marked else []
+    marks = [whose, "its percentile"] if marked else []  # 'article in B200 terms's' would not read
     return Table(["output", "median", "50% interval", "90% interval", *marks], rows)
 
 
