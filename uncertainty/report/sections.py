@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 
 from ..defaults import MIN_ERROR_SAMPLES
-from ..sensitivity.ranking import moves_output
 from ..summary import at_percentile, format_value, percentile_words, possessive, sentence_start
 from .blocks import Bullets, Image, Section, Table, Text, table_markdown
 
@@ -163,6 +162,8 @@ def _index_words(value: float, interval) -> str:
 def _pin_down_blocks(doc: dict, name: str, rows: list[dict]) -> list:
     """The ranking's table, less the assumptions that do not move the output at all: those
     are named in one sentence under it (``summary.json`` keeps every row)."""
+    from ..sensitivity.ranking import moves_output  # the package starts JAX: not for `reproduce`
+
     if "evppi" in rows[0]:
         return [_pin_down_table(rows)]
     shown = [row for row in rows if moves_output(row)]
