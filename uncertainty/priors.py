@@ -41,6 +41,7 @@ from .model import Model, ModelFile, Quantity, load_model
 __all__ = [
     "Prior",
     "PriorSet",
+    "assumptions_record",
     "default_model",
     "load_priors",
     "priors_argument",
@@ -49,6 +50,7 @@ __all__ = [
     "read_toml",
     "resolve_model",
     "resolve_priors_path",
+    "structure_record",
 ]
 
 ENGINE_TABLES = ("meta", "assumptions", "correlations", "provenance", "decision")
@@ -262,6 +264,29 @@ def shipped_priors() -> list:
     folder = resources.files("uncertainty").joinpath("shipped_priors")
     return sorted((f for f in folder.iterdir() if f.name.endswith(".toml")), key=lambda f: f.name) \
         if folder.is_dir() else []
+
+
+def assumptions_record(priors: PriorSet) -> dict:
+    """Each assumption as ``summary.json`` and ``priors show --json`` give it: its family and
+    parameters, exact median and 90% interval (the family's own quantiles), unit and source."""
+    rows = {}
+    for name, prior in priors.items():
+        dist = prior.dist
+        rows[name] = {
+            "family": dist.name, "params": dist.params(), "unit": prior.unit,
+            "median": dist.quantile(0.5), "q05": dist.quantile(0.05), "q95": dist.quantile(0.95),
+            "source": prior.source,
+        }
+    return rows
+
+
+def structure_record(priors: PriorSet) -> dict:
+    """The model's structural choices (what its file reader found) and the correlations."""
+    return {
+        **priors.structure,
+        "correlations": [{"a": a, "b": b, "spearman": rho}
+                         for (a, b), rho in priors.correlations.items()],
+    }
 
 
 def priors_argument(path: str | Path | None) -> str:

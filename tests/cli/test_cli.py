@@ -4,7 +4,7 @@ import json
 
 import pytest
 import xarray as xr
-from conftest import ARTICLE, run_cli, run_python, write_priors
+from conftest import ARTICLE, ROOT, run_cli, run_python, write_priors
 
 
 @pytest.fixture(scope="module")
@@ -292,6 +292,7 @@ source = "a guess"
     code = ("import sys\nfrom uncertainty.cli import main\n"
             "for path in sys.argv[1:]:\n"
             "    assert main(['priors', 'show', path]) == 0\n"
+            "    assert main(['priors', 'show', path, '--json']) == 0\n"
             "assert main(['elicit', '--q', '0.1=4', '--q', '0.5=6', '--q', '0.9=10',"
             " '--compare']) == 0\n"
             "assert main(['elicit', '--ci', '0.3', '0.7', '--family', 'beta']) == 0\n"
@@ -308,6 +309,21 @@ source = "a guess"
         in result.stdout
     # a fit through the stated quantiles misses them by 0, not by float rounding
     assert "| largest miss |  | 0 | 0.214 | 0 |" in result.stdout
+
+
+def test_priors_show_json_gives_what_the_table_and_a_report_give():
+    """`priors show --json`: the assumptions exactly as a report's summary.json has them (the
+    committed article report), the decision and correlations the file states."""
+    article = json.loads(run_cli("priors", "show", str(ARTICLE), "--json").stdout)
+    committed = json.loads((ROOT / "reports" / "article" / "summary.json").read_text())
+    assert article["assumptions"] == committed["assumptions"]
+    assert article["priors"]["sha256"] == committed["priors"]["sha256"]
+    assert article["decision"] is None and article["structure"]["correlations"] == []
+    informed = json.loads(run_cli("priors", "show", "informed-2026", "--json").stdout)
+    assert informed["decision"]["output"] == "fleet_gpus"
+    assert {"a": "tiktok_ai_share", "b": "youtube_ai_share", "spearman": 0.5} in \
+        informed["structure"]["correlations"]
+    assert informed["model"]["name"] == "sora" and "fleet_gpus" in informed["model"]["outputs"]
 
 
 def test_the_program_freezes_its_imports_out_of_the_collectors_sight_and_a_caller_keeps_its_own():

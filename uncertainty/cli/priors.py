@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import jsontext
 from ..report.blocks import Table, table_markdown
 from .options import Parser, add_model_option
 
@@ -22,6 +23,9 @@ def cmd_priors_show(args) -> int:
     # A table: no model run, so no JAX (priors validate and every drawing command check the
     # model's outputs); the quantiles are the families' exact ones, on the host.
     priors = load_priors(args.path, model=args.model, check_model=False)
+    if args.json:
+        print(jsontext.dumps(_priors_document(priors), indent=1))
+        return 0
     print(f"# {priors.name}: {priors.description}\n")
     rows = []
     for name, prior in priors.items():
@@ -34,6 +38,20 @@ def cmd_priors_show(args) -> int:
                                 "source"], rows)))
     _print_structure(priors)
     return 0
+
+
+def _priors_document(priors) -> dict:
+    """What the table shows, as data: the assumptions as in a report's ``summary.json``, the
+    model, its structure and correlations, and the decision the file states (or null)."""
+    from dataclasses import asdict
+
+    from ..priors import assumptions_record, priors_argument, structure_record
+
+    return {"priors": {"name": priors.name, "path": priors_argument(priors.path),
+                       "sha256": priors.sha256, "description": priors.description},
+            "model": {"name": priors.model.name, "outputs": list(priors.model.outputs)},
+            "assumptions": assumptions_record(priors), "structure": structure_record(priors),
+            "decision": asdict(priors.decision) if priors.decision is not None else None}
 
 
 def _print_structure(priors) -> None:
@@ -64,4 +82,7 @@ def add(commands) -> None:
     show = actions.add_parser("show", help="table of assumptions, intervals and sources")
     show.add_argument("path")
     add_model_option(show)
+    show.add_argument("--json", action="store_true",
+                      help="print JSON (the assumptions as in a report's summary.json) instead "
+                           "of the table")
     show.set_defaults(func=cmd_priors_show)

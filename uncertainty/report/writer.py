@@ -28,7 +28,7 @@ from .. import __version__, jsontext
 from ..defaults import MIN_ERROR_SAMPLES
 from ..files import Provenance, check_output_directory, output_directory
 from ..model import Model
-from ..priors import PriorSet, load_priors, priors_argument
+from ..priors import PriorSet, assumptions_record, load_priors, priors_argument, structure_record
 from ..progress import Feedback
 from ..sampling import CHUNK_SIZE, seed_record, to_datatree
 from ..sensitivity import (
@@ -82,27 +82,6 @@ def _versions() -> dict:
             "xarray": xr.__version__}
 
 
-def _assumption_rows(priors: PriorSet) -> dict:
-    rows = {}
-    for name, prior in priors.items():
-        dist = prior.dist
-        rows[name] = {
-            "family": dist.name, "params": dist.params(), "unit": prior.unit,
-            "median": dist.quantile(0.5), "q05": dist.quantile(0.05), "q95": dist.quantile(0.95),
-            "source": prior.source,
-        }
-    return rows
-
-
-def _structure(priors: PriorSet) -> dict:
-    """The model's structural choices (what its file reader found) and the correlations."""
-    return {
-        **priors.structure,
-        "correlations": [{"a": a, "b": b, "spearman": rho}
-                         for (a, b), rho in priors.correlations.items()],
-    }
-
-
 def _model_facts(priors: PriorSet, model: Model) -> dict:
     """The model's name, outputs' units and labels, and its structure in words (for reading the
     summary without the model's code)."""
@@ -129,12 +108,12 @@ def summary_document(priors: PriorSet, result: StreamResult, command: list[str],
         "seed": seed_record(result.seed),
         "samples": result.n,
         "command": command,
-        "structure": _structure(priors),
+        "structure": structure_record(priors),
         "headline": list(model.headline),
         "outputs": stats,
         "headline_max_relative_mcse_q05_q95": headline_mcse(stats, model.headline),
         "headline_max_relative_mcse": error,
-        "assumptions": _assumption_rows(priors),
+        "assumptions": assumptions_record(priors),
         **model.report_extras(),
         **(_sensitivity(priors, result, feedback) if sensitivity else {}),
         "run": _run_facts(result, error, exports),
