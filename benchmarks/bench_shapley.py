@@ -78,11 +78,10 @@ def run() -> str:
     result, cpu, wall = _timed(lambda: shapley_module.shapley_effects(PRIORS, outputs=outputs))
     runs = result["model_runs"]
     matrix = shapley_module.normal_score_correlation(PRIORS)
-    rng = np.random.default_rng(0)
-
-    def numpy_estimator():
-        shapley_module._permutation(PRIORS, PRIORS.model, outputs, "log", matrix, rng,
-                                    shapley_module.PERMUTATIONS, evaluate=_numpy_evaluate)
+    def numpy_estimator():  # the same streams as shapley_effects(seed=0)
+        shapley_module._permutation(PRIORS, PRIORS.model, outputs, "log", matrix,
+                                    np.atleast_1d(0), shapley_module.PERMUTATIONS,
+                                    evaluate=_numpy_evaluate)
 
     _, np_cpu, np_wall = _timed(numpy_estimator)
     top = {o: max(result["outputs"][o].items(), key=lambda kv: kv[1]["shapley"])[0]
