@@ -5,27 +5,25 @@ sora-uq's estimator (random permutations with conditional sampling from the Gaus
 every model call of a run batched and compiled in JAX) against the same estimator in NumPy: the
 same permutations, the same conditional draws (the very functions of
 ``uncertainty.sensitivity.shapley``), with only the model calls made the way a careful NumPy user
-would, in float64: SciPy's quantile functions for the marginals and the Sora model itself with
-``jnp`` bound to NumPy. Both report model evaluations, wall and CPU seconds.
+would, in float64: the families' exact quantile functions (``Family.ppf``, SciPy's closed forms)
+for the marginals and the Sora model itself with ``jnp`` bound to NumPy. Both report model
+evaluations, wall and CPU seconds.
 
 Run alone: ``python benchmarks/bench_shapley.py``.
 """
 
 from __future__ import annotations
 
-import math
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 from scipy import special
-from scipy import stats as scipy_stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from uncertainty import load_priors, stream
-from uncertainty.families.metalog import metalog_basis
 from uncertainty.progress import Feedback
 from uncertainty.report import writer
 from uncertainty.sensitivity import shapley as shapley_module
@@ -35,33 +33,12 @@ ROOT = Path(__file__).resolve().parent.parent
 PRIORS = load_priors(ROOT / "priors" / "informed-2026.toml")
 
 
-def _ppf(dist, u: np.ndarray) -> np.ndarray:
-    """A family's quantile function in NumPy/SciPy, float64 (the baseline's marginals)."""
-    if dist.name == "lognormal":
-        return np.exp(math.log(dist.median) + dist.sigma * special.ndtri(u))
-    if dist.name == "beta":
-        return scipy_stats.beta.ppf(u, dist.alpha, dist.beta)
-    if dist.name == "pert":
-        return dist.low + (dist.high - dist.low) * scipy_stats.beta.ppf(u, *dist.shape)
-    if dist.name == "uniform":
-        return dist.low + (dist.high - dist.low) * u
-    if dist.name == "discrete":
-        values, probs = dist._sorted
-        return values[np.searchsorted(np.cumsum(probs)[:-1], u)]
-    if dist.name == "metalog":
-        m = metalog_basis(u, dist.k) @ np.asarray(dist.coefficients)
-        if dist.upper is not None:
-            return dist.lower + (dist.upper - dist.lower) * special.expit(m)
-        return m if dist.lower is None else dist.lower + np.exp(m)
-    raise NotImplementedError(dist.name)
-
-
 def _numpy_evaluate(z: np.ndarray, outputs) -> np.ndarray:
     """Normal scores of every uncertain assumption -> log outputs, the NumPy way."""
     names = PRIORS.uncertain
     fixed = {n: p.dist.value for n, p in PRIORS.items() if p.is_fixed}
     u = np.clip(special.ndtr(z), 1e-12, 1 - 1e-12)
-    x = {n: _ppf(PRIORS[n].dist, u[i]) for i, n in enumerate(names)}
+    x = {n: PRIORS[n].dist.ppf(u[i]) for i, n in enumerate(names)}  # SciPy's, float64
     values = PRIORS.model({**{n: np.full(z.shape[1], v) for n, v in fixed.items()}, **x})
     return np.log(np.stack([np.asarray(values[o], np.float64) for o in outputs]))
 
