@@ -197,6 +197,26 @@ def test_same_priors_seed_and_version_give_byte_identical_reports(tmp_path):
     assert docs[0]["command"][:2] == ["sora-uq", "report"] and "--seed" in docs[0]["command"]
 
 
+def test_a_report_above_its_error_target_says_so_on_stderr(tmp_path):
+    """2,000 draws leave the headline quantiles' error far above the 1% a fixed-size run is
+    held to: the printed table would look as sure as any other, so a warning goes with it
+    (the report's run facts say the same); 500 draws are too few to state an error at all."""
+    few = run_cli("report", "--samples", "2000", "--no-sensitivity", "--quiet",
+                  "--out", str(tmp_path / "few"))
+    assert few.returncode == 0, few.stderr
+    error = json.loads((tmp_path / "few" / "summary.json").read_text())[
+        "headline_max_relative_mcse"]
+    assert error > 0.01
+    assert few.stderr.splitlines() == [
+        "sora-uq: WARNING: largest relative Monte Carlo error of a headline 5%, 50% or 95% "
+        f"quantile: {100 * error:.2f}%, ABOVE the 1.00% target: raise --max-samples or --samples"]
+    assert f"{100 * error:.2f}%, ABOVE the 1.00% target" in \
+        (tmp_path / "few" / "report.md").read_text("utf-8")
+    fewer = run_cli("report", "--samples", "500", "--no-sensitivity", "--quiet",
+                    "--out", str(tmp_path / "fewer"))
+    assert "not stated: too few draws (500)" in fewer.stderr and "WARNING" in fewer.stderr
+
+
 def test_adaptive_qmc_report_states_its_sampler_checks_and_error(tmp_path):
     out = tmp_path / "qmc"
     result = run_cli("report", "--sampler", "qmc", "--rtol", "0.02", "--out", str(out), "--quiet")

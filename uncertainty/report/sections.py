@@ -376,16 +376,24 @@ def _mcse_table(doc: dict) -> Table:
                  "largest error the streamed histogram can add to a reported quantile (relative).")
 
 
+def error_words(doc: dict) -> tuple[bool, str]:
+    """Whether the headline quantiles' largest relative Monte Carlo error is within the run's
+    target (``--rtol``, else 1%), and that in words: the run facts' line, and the warning
+    ``report`` prints when it is not."""
+    mcse = doc.get("headline_max_relative_mcse", doc["headline_max_relative_mcse_q05_q95"])
+    target = doc["run"].get("rtol") or MCSE_TARGET
+    words = f"{100 * target:.2f}% target"
+    if doc["samples"] < MIN_ERROR_SAMPLES:
+        return False, (f"not stated: too few draws ({doc['samples']:,}) to estimate it (at "
+                       f"least {MIN_ERROR_SAMPLES:,}); every interval here is unreliable")
+    if mcse <= target:
+        return True, f"{100 * mcse:.2f}%, within the {words}"
+    return False, f"{100 * mcse:.2f}%, ABOVE the {words}: raise --max-samples or --samples"
+
+
 def run_facts(doc: dict, figures: Collection[str]) -> Section:
     run = doc["run"]
-    mcse = doc.get("headline_max_relative_mcse", doc["headline_max_relative_mcse_q05_q95"])
-    target = run.get("rtol") or MCSE_TARGET
-    words = f"{100 * target:.2f}% target"
-    mcse_words = (f"{100 * mcse:.2f}%, within the {words}" if mcse <= target
-                  else f"{100 * mcse:.2f}%, ABOVE the {words}: raise --max-samples or --samples")
-    if doc["samples"] < MIN_ERROR_SAMPLES:
-        mcse_words = (f"not stated: too few draws ({doc['samples']:,}) to estimate it (at "
-                      f"least {MIN_ERROR_SAMPLES:,}); every interval here is unreliable")
+    mcse_words = error_words(doc)[1]
     return Section("run", "6. Run facts", [
         Bullets([
             f"priors file: `{doc['priors']['path']}`",
