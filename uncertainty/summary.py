@@ -27,8 +27,8 @@ from .hdi import hdi
 if TYPE_CHECKING:  # imported where used: format_value and friends serve `reproduce` too
     import xarray as xr
 
-__all__ = ["at_percentile", "format_value", "headline_mcse", "percentile_words", "possessive",
-           "sentence_start", "summarize"]
+__all__ = ["at_percentile", "error_words", "format_value", "headline_mcse", "percentile_words",
+           "possessive", "sentence_start", "summarize"]
 
 GROUP = "prior"
 
@@ -185,6 +185,28 @@ def format_value(value: float | None, digits: int = 3) -> str:
 def _sig(value: float, digits: int) -> str:
     text = f"{value:.{digits}g}"
     return text if "e" not in text else f"{value:.0f}"
+
+
+def error_words(error: float, samples: int, rtol: float | None = None) -> tuple[bool, str]:
+    """Whether a run's largest relative Monte Carlo error of a headline quantile is within its
+    target (``rtol``, or :data:`~uncertainty.defaults.MCSE_TARGET` for a fixed size), and that
+    in words: a report's run facts, and the warning a command prints when it is not.
+
+    >>> error_words(0.004, 393_216, 0.005)
+    (True, '0.40%, within the 0.50% target')
+    >>> error_words(0.1668, 1_000)[1]
+    '16.68%, ABOVE the 1.00% target: raise --max-samples or --samples'
+    """
+    from .defaults import MCSE_TARGET, MIN_ERROR_SAMPLES
+
+    target = rtol or MCSE_TARGET
+    if samples < MIN_ERROR_SAMPLES:
+        return False, (f"not stated: too few draws ({samples:,}) to estimate it (at least "
+                       f"{MIN_ERROR_SAMPLES:,}); every interval here is unreliable")
+    if error <= target:
+        return True, f"{100 * error:.2f}%, within the {100 * target:.2f}% target"
+    return False, (f"{100 * error:.2f}%, ABOVE the {100 * target:.2f}% target: raise "
+                   "--max-samples or --samples")
 
 
 def possessive(label: str) -> str:

@@ -91,6 +91,19 @@ def test_shipped_prior_files_are_named_by_name_from_any_folder(tmp_path, monkeyp
     assert str(ROOT) not in (tmp_path / "out" / "compare.md").read_text("utf-8")
 
 
+def test_each_set_above_its_error_target_is_warned_about(tmp_path):
+    """2,000 draws a set: each set's headline error is far above the 1% a fixed size is held
+    to, and stderr says so per set, as `report` does."""
+    result = run_cli("compare", "--priors", str(ARTICLE), "--priors", "informed-2026",
+                     "--samples", "2000", "--out", str(tmp_path / "out"), "--quiet")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads((tmp_path / "out" / "compare.json").read_text())
+    assert result.stderr.splitlines() == [
+        f"sora-uq: WARNING: {s['name']}: largest relative Monte Carlo error of a headline 5%, "
+        f"50% or 95% quantile: {100 * s['max_relative_mcse']:.2f}%, ABOVE the 1.00% target: "
+        "raise --max-samples or --samples" for s in doc["scenarios"]]
+
+
 def test_bad_input_exits_2_and_writes_nothing(tmp_path):
     out = tmp_path / "out"
     one = run_cli("compare", "--priors", str(ARTICLE), "--out", str(out))

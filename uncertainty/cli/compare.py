@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from .. import jsontext
@@ -23,6 +24,7 @@ def cmd_compare(args) -> int:
                       model=args.model, rtol=args.rtol if args.rtol is not None else DEFAULT_RTOL,
                       sampler=args.sampler, max_samples=args.max_samples, feedback=shown)
     shown.close()
+    _warn_above_target(doc)
     if args.json:
         print(jsontext.dumps(doc, indent=1))
     else:
@@ -31,6 +33,18 @@ def cmd_compare(args) -> int:
         print(f"\ndraws: {draws}\nwrote {out}/ (compare.html, compare.md, compare.json, "
               f"figures/; timings.json)")
     return 0
+
+
+def _warn_above_target(doc: dict) -> None:
+    """A stderr warning for each prior set whose headline error ended above the target
+    (``--rtol``, or 1% for ``--samples``), as ``report`` gives."""
+    from ..summary import error_words
+
+    for s in doc["scenarios"]:
+        within, words = error_words(s["max_relative_mcse"], s["samples"], doc.get("rtol"))
+        if not within:
+            print(f"sora-uq: WARNING: {s['name']}: largest relative Monte Carlo error of a "
+                  f"headline 5%, 50% or 95% quantile: {words}", file=sys.stderr)
 
 
 def _default_out(priors: list[str]) -> Path:

@@ -27,7 +27,7 @@ def cmd_report(args) -> int:
                         "error is small enough), not both")
     joined = initialize(args.coordinator, args.num_processes, args.process_id)
     from ..report.export import check_exports
-    from ..report.sections import error_words
+    from ..report.sections import report_error_words
     from ..report.writer import headline_table, run_report
 
     path = resolve_priors_path(args.priors)
@@ -43,7 +43,7 @@ def cmd_report(args) -> int:
     shown.close()
     if not writes(joined):
         return 0
-    within, words = error_words(doc)
+    within, words = report_error_words(doc)
     if not within:  # the numbers printed below would look as sure as any others
         print("sora-uq: WARNING: largest relative Monte Carlo error of a headline 5%, 50% or "
               f"95% quantile: {words}", file=sys.stderr)

@@ -13,12 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 
-from ..defaults import MIN_ERROR_SAMPLES
-from ..summary import at_percentile, format_value, percentile_words, possessive, sentence_start
+from ..summary import (
+    at_percentile,
+    error_words,
+    format_value,
+    percentile_words,
+    possessive,
+    sentence_start,
+)
 from .blocks import Bullets, Image, Section, Table, Text, table_markdown
 
 __all__ = [
-    "MCSE_TARGET",
     "REPORT_SECTIONS",
     "article_words",
     "headline_table_block",
@@ -28,7 +33,6 @@ __all__ = [
     "reproduction_markdown",
 ]
 
-MCSE_TARGET = 0.01  # the largest relative MCSE of a headline 5%/95% quantile a report accepts
 
 SectionBuilder = Callable[[dict, Collection[str]], Section | None]  # None: nothing to say
 
@@ -376,24 +380,15 @@ def _mcse_table(doc: dict) -> Table:
                  "largest error the streamed histogram can add to a reported quantile (relative).")
 
 
-def error_words(doc: dict) -> tuple[bool, str]:
-    """Whether the headline quantiles' largest relative Monte Carlo error is within the run's
-    target (``--rtol``, else 1%), and that in words: the run facts' line, and the warning
-    ``report`` prints when it is not."""
+def report_error_words(doc: dict) -> tuple[bool, str]:
+    """:func:`~uncertainty.summary.error_words` of a report's summary document."""
     mcse = doc.get("headline_max_relative_mcse", doc["headline_max_relative_mcse_q05_q95"])
-    target = doc["run"].get("rtol") or MCSE_TARGET
-    words = f"{100 * target:.2f}% target"
-    if doc["samples"] < MIN_ERROR_SAMPLES:
-        return False, (f"not stated: too few draws ({doc['samples']:,}) to estimate it (at "
-                       f"least {MIN_ERROR_SAMPLES:,}); every interval here is unreliable")
-    if mcse <= target:
-        return True, f"{100 * mcse:.2f}%, within the {words}"
-    return False, f"{100 * mcse:.2f}%, ABOVE the {words}: raise --max-samples or --samples"
+    return error_words(mcse, doc["samples"], doc["run"].get("rtol"))
 
 
 def run_facts(doc: dict, figures: Collection[str]) -> Section:
     run = doc["run"]
-    mcse_words = error_words(doc)[1]
+    mcse_words = report_error_words(doc)[1]
     return Section("run", "6. Run facts", [
         Bullets([
             f"priors file: `{doc['priors']['path']}`",
