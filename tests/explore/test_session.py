@@ -37,6 +37,13 @@ def test_no_overrides_give_the_files_own_numbers(tiny):
     assert answer["samples"] == SAMPLES and answer["headline"] == ["y"]
 
 
+def test_the_page_names_a_shipped_prior_file_by_its_name(tmp_path, monkeypatch):
+    """From a folder outside the checkout `--priors informed-2026` reads the package's own file;
+    the page names it as the user did, not by the installation's path."""
+    monkeypatch.chdir(tmp_path)
+    assert Explorer("informed-2026", samples=SAMPLES).description()["path"] == "informed-2026"
+
+
 def test_an_override_moves_the_interval_to_its_closed_form(tiny):
     explorer = Explorer(tiny, samples=SAMPLES)
     answer = explorer.summary({"x": {"dist": "lognormal", "ci": [10.0, 40.0]}})

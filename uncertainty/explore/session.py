@@ -40,7 +40,13 @@ import numpy as np
 from ..defaults import DEFAULT_EXPLORE_SAMPLES
 from ..errors import PriorError, UserError
 from ..jsontext import carried
-from ..priors import PriorSet, priors_from_document, read_toml, resolve_priors_path
+from ..priors import (
+    PriorSet,
+    priors_argument,
+    priors_from_document,
+    read_toml,
+    resolve_priors_path,
+)
 
 __all__ = ["DEFAULT_EXPLORE_SAMPLES", "Explorer", "editable_spec"]
 
@@ -231,7 +237,10 @@ class Explorer:
 
 
 def _shown_path(path: Path) -> str:
-    """A path as the user would type it: relative to the working directory when inside it."""
+    """A path as the user would type it: a shipped prior file by its name, another relative to
+    the working directory when inside it."""
+    if priors_argument(path) != str(path):
+        return priors_argument(path)
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
