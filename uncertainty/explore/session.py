@@ -239,8 +239,9 @@ class Explorer:
 def _shown_path(path: Path) -> str:
     """A path as the user would type it: a shipped prior file by its name, another relative to
     the working directory when inside it."""
-    if priors_argument(path) != str(path):
-        return priors_argument(path)
+    named = priors_argument(path)
+    if named != str(path):
+        return named
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:

@@ -33,7 +33,6 @@ __all__ = [
     "reproduction_markdown",
 ]
 
-
 SectionBuilder = Callable[[dict, Collection[str]], Section | None]  # None: nothing to say
 
 

@@ -51,6 +51,7 @@ from ..sampling import (
     plan_of,
     seed_record,
 )
+from .ranking import NOT_MOVED
 from .tornado import chosen_outputs
 
 __all__ = ["EXACT_MAX", "linear_gaussian_shapley", "normal_score_correlation", "shapley_effects"]
@@ -60,9 +61,6 @@ PERMUTATIONS = 2_000
 INNER = 3  # N_i: inner draws per outer draw (Song, Nelson & Staum's recommendation)
 VARIANCE_DRAWS = 1 << 16
 FIRST_ORDER_OUTER, FIRST_ORDER_INNER = 2_048, 16
-# An assumption whose model calls leave an output bit-identical has a total index of 0 up to the
-# estimator's float rounding (~1e-16): below this, it does not move the output.
-DUMMY_TOTAL = 1e-9
 
 
 def linear_gaussian_shapley(beta: np.ndarray, cov: np.ndarray) -> np.ndarray:
@@ -339,8 +337,9 @@ def _permutation(priors, model, outputs, scale, matrix, entropy, permutations, e
     group_of = _correlated_groups(matrix)
     groups: dict[tuple[int, ...], list[str]] = {}
     for out in outputs:
-        read = {group_of[i] for i, n in enumerate(names) if total[out][n] > DUMMY_TOTAL}
-        players = tuple(i for i in range(len(names)) if group_of[i] in read)
+        # the groups holding an assumption the output depends on: their members play
+        touched = {group_of[i] for i, n in enumerate(names) if total[out][n] > NOT_MOVED}
+        players = tuple(i for i in range(len(names)) if group_of[i] in touched)
         groups.setdefault(players, []).append(out)
     result, runs = {}, 0
     for players, group in groups.items():
