@@ -124,6 +124,33 @@ def test_an_invalid_value_shows_its_error_next_to_the_field(page):
     _wait(lambda: page.execute_script(f"return {card}.hidden"))
 
 
+def _shown_headers(browser):
+    return browser.execute_script(
+        "return Array.from(document.querySelectorAll('#headline th'))"
+        ".filter(th => getComputedStyle(th).display !== 'none').map(th => th.textContent)")
+
+
+def test_a_model_without_reference_figures_gets_no_empty_columns(browser, page, tmp_path):
+    """The article's page has its figure and percentile columns; a user's model that marks no
+    figure (the datacenter example) gets none, not two empty columns."""
+    assert _shown_headers(page)[-2:] == ["the article's figure", "its percentile"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uncertainty.cli", "explore", "--priors",
+         str(ROOT / "examples" / "datacenter" / "priors.toml"), "--no-browser", "--port", "0",
+         "--samples", SAMPLES], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
+    try:
+        line = process.stdout.readline()
+        assert "http://127.0.0.1:" in line, process.stderr.read() if process.poll() else line
+        browser.get(line.split()[2])
+        _wait(lambda: browser.execute_script(
+            "return document.querySelectorAll('#headline tbody tr').length") == 2)
+        assert _shown_headers(browser) == ["output", "median", "50% interval", "90% interval"]
+    finally:
+        process.kill()
+        process.wait()
+
+
 def test_ctrl_c_stops_the_server_at_once(server, page):
     process = server[0]
     process.send_signal(signal.SIGINT)

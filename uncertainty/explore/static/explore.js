@@ -307,6 +307,9 @@ function drawAnswer(answer) {
   const outputs = state.info.outputs;
   const body = document.querySelector("#headline tbody");
   body.replaceChildren();
+  // A model that marks no reference figure (a user's own) gets no empty figure columns.
+  const marked = answer.headline.some((name) => marks(answer.outputs[name]).length > 0);
+  document.getElementById("headline").classList.toggle("unmarked", !marked);
   for (const name of answer.headline) {
     const stats = answer.outputs[name];
     const row = document.createElement("tr");
