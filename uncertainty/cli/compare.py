@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from .. import jsontext
 from ..defaults import DEFAULT_RTOL
 from ..errors import UserError
-from .options import add_model_option, add_run_options, add_stopping_options, feedback
+from .options import (
+    add_model_option,
+    add_run_options,
+    add_stopping_options,
+    feedback,
+    warn_error_above_target,
+)
 
 
 def cmd_compare(args) -> int:
@@ -41,10 +46,8 @@ def _warn_above_target(doc: dict) -> None:
     from ..summary import error_words
 
     for s in doc["scenarios"]:
-        within, words = error_words(s["max_relative_mcse"], s["samples"], doc.get("rtol"))
-        if not within:
-            print(f"sora-uq: WARNING: {s['name']}: largest relative Monte Carlo error of a "
-                  f"headline 5%, 50% or 95% quantile: {words}", file=sys.stderr)
+        warn_error_above_target(*error_words(s["max_relative_mcse"], s["samples"],
+                                             doc.get("rtol")), s["name"])
 
 
 def _default_out(priors: list[str]) -> Path:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import sys
 from pathlib import Path
 
 from ..defaults import DEFAULT_RTOL, MAX_SAMPLES
@@ -242,3 +243,11 @@ def priors_record(priors) -> dict:
 def log_scale_error(command: str, err: ValueError) -> UserError:
     """An output that the log scale cannot take (zero or negative), in one line."""
     return UserError(f"{command}: {err}; use --scale linear for outputs that are not all > 0")
+
+
+def warn_error_above_target(within: bool, words: str, whose: str = "") -> None:
+    """The stderr warning of ``report`` and ``compare`` (``whose``: a prior set's name) when a
+    run's headline error ended above its target (:func:`~uncertainty.summary.error_words`)."""
+    if not within:  # the numbers printed beside it would look as sure as any others
+        print(f"sora-uq: WARNING: {whose + ': ' if whose else ''}largest relative Monte Carlo "
+              f"error of a headline 5%, 50% or 95% quantile: {words}", file=sys.stderr)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from .. import jsontext
@@ -14,6 +13,7 @@ from .options import (
     add_scale_options,
     default_out,
     feedback,
+    warn_error_above_target,
     writes,
 )
 
@@ -43,10 +43,7 @@ def cmd_report(args) -> int:
     shown.close()
     if not writes(joined):
         return 0
-    within, words = report_error_words(doc)
-    if not within:  # the numbers printed below would look as sure as any others
-        print("sora-uq: WARNING: largest relative Monte Carlo error of a headline 5%, 50% or "
-              f"95% quantile: {words}", file=sys.stderr)
+    warn_error_above_target(*report_error_words(doc))
     if args.json:
         print(jsontext.dumps(doc, indent=1))
     else:

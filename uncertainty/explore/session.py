@@ -47,6 +47,7 @@ from ..priors import (
     read_toml,
     resolve_priors_path,
 )
+from ..summary import possessive
 
 __all__ = ["DEFAULT_EXPLORE_SAMPLES", "Explorer", "editable_spec"]
 
@@ -126,7 +127,8 @@ class Explorer:
             "samples": self.samples, "seed": self.seed, "headline": list(model.headline),
             "outputs": {name: {"unit": model.unit(name), "label": model.label(name)}
                         for name in model.outputs},
-            "marks_label": model.marks_label, "assumptions": assumptions,
+            "marks_label": model.marks_label, "marks_owner": possessive(model.marks_label),
+            "assumptions": assumptions,
             "correlations": {f"{a},{b}": rho for (a, b), rho in self.base.correlations.items()},
         })
 

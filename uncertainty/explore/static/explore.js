@@ -66,13 +66,6 @@ function marks(stats) {
   return (stats.article_value === undefined || stats.article_value === null) ? [] : [stats.article_value];
 }
 
-// "the article" -> "the article's"; "the article in B200 terms" -> "the article's (in B200
-// terms)", as the reports write it (summary.possessive)
-function possessive(label) {
-  const at = label.indexOf(" in ");
-  return at < 0 ? `${label}'s` : `${label.slice(0, at)}'s (in ${label.slice(at + 4)})`;
-}
-
 function markWords(stats) {
   const values = marks(stats);
   if (values.length === 0) return ["", ""];
@@ -351,7 +344,7 @@ function drawCharts(answer) {
     const stats = answer.outputs[name];
     legend.textContent = `Distribution${answer.histograms[name].log10 ? " (log scale)" : ""}: ` +
       "median solid, 90% interval dashed" +
-      (marks(stats).length ? `, ${possessive(state.info.marks_label)} figure orange.` : ".");
+      (marks(stats).length ? `, ${state.info.marks_owner} figure orange.` : ".");
     card.append(title, distribution(answer, name), legend);
     if (answer.tornado[name]) {
       const note = document.createElement("p");
@@ -503,7 +496,7 @@ async function start() {
   document.getElementById("title").textContent = `${state.info.title}: ${state.info.priors}`;
   document.getElementById("lede").textContent =
     `${state.info.description || ""} (${state.info.path})`.trim();
-  document.getElementById("mark-head").textContent = `${possessive(state.info.marks_label)} figure`;
+  document.getElementById("mark-head").textContent = `${state.info.marks_owner} figure`;
   buildAssumptions();
   document.getElementById("reset").addEventListener("click", reset);
   document.getElementById("save").addEventListener("click", save);
