@@ -104,6 +104,20 @@ def test_each_set_above_its_error_target_is_warned_about(tmp_path):
         "raise --max-samples or --samples" for s in doc["scenarios"]]
 
 
+def test_too_few_draws_state_no_error_in_the_page(tmp_path):
+    """Under 1,000 draws a set's error cannot be estimated: the scenarios table says so, as a
+    report's run facts and the warning do, instead of a percentage that looks measured."""
+    result = run_cli("compare", "--priors", str(ARTICLE), "--priors", "informed-2026",
+                     "--samples", "500", "--out", str(tmp_path / "out"), "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert all("not stated: too few draws (500)" in line for line in result.stderr.splitlines())
+    page = (tmp_path / "out" / "compare.md").read_text("utf-8")
+    rows = [line for line in page.splitlines() if line.startswith(("| `article`",
+                                                                   "| `informed-2026`"))]
+    assert len(rows) == 2
+    assert all(row.endswith("| 500 | not stated: too few draws |") for row in rows), rows
+
+
 def test_bad_input_exits_2_and_writes_nothing(tmp_path):
     out = tmp_path / "out"
     one = run_cli("compare", "--priors", str(ARTICLE), "--out", str(out))

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .. import jsontext
-from ..defaults import DEFAULT_RTOL, MAX_SAMPLES
+from ..defaults import DEFAULT_RTOL, MAX_SAMPLES, MIN_ERROR_SAMPLES
 from ..errors import UserError
 from ..files import Provenance, check_output_directory, output_directory
 from ..priors import PriorSet, load_priors, priors_argument, resolve_priors_path
@@ -141,14 +141,26 @@ def comparison_sections(doc: dict) -> list[Section]:
             _output_table(doc, out),
         ]))
     facts = [[f"`{s['name']}`", s["description"], f"`{s['path']}`", f"`{s['sha256'][:16]}…`",
-              f"{s['samples']:,}", f"{100 * s['max_relative_mcse']:.2f}%"]
-             for s in doc["scenarios"]]
+              f"{s['samples']:,}", _error_cell(s)] for s in doc["scenarios"]]
     sections.append(Section("scenarios", f"{len(sections) + 1}. The prior sets", [
         Table(["priors", "description", "file", "sha256 (start)", "draws",
                "largest relative MCSE"], facts),
         Text(f"{_draws_words(doc)} Repeat with `{' '.join(doc['command'])}`."),
     ]))
     return sections
+
+
+def _error_cell(scenario: dict) -> str:
+    """A prior set's largest relative MCSE, or why there is none (as a report's run facts say:
+    too few draws to estimate it).
+
+    >>> _error_cell({"samples": 393_216, "max_relative_mcse": 0.004}), _error_cell(
+    ...     {"samples": 500, "max_relative_mcse": 0.02})
+    ('0.40%', 'not stated: too few draws')
+    """
+    if scenario["samples"] < MIN_ERROR_SAMPLES:
+        return "not stated: too few draws"
+    return f"{100 * scenario['max_relative_mcse']:.2f}%"
 
 
 def _title(doc: dict) -> str:
