@@ -209,7 +209,11 @@ def test_sketch_of_a_loguniform_is_flat_on_its_log_axis():
 
 
 def test_sketch_falls_back_to_ascii(monkeypatch):
-    from uncertainty.cli import elicit as module
+    from uncertainty import cli
+
+    # the module the command runs: when pytest is also given elicit.py by path (for its
+    # doctests), it imports a second copy of it, which the command line never calls
+    module = next(m for m in cli.COMMANDS if m.__name__ == "uncertainty.cli.elicit")
 
     monkeypatch.setattr(module, "_can_print", lambda text: False)
     out = elicit(*Q).stdout
