@@ -93,7 +93,7 @@ def test_nuts_that_cannot_start_is_bad_input():
 
 
 def test_observed_quantity_that_is_not_a_number_is_bad_input():
-    with pytest.raises(UserError, match="not a finite number"):
+    with pytest.raises(UserError, match="observed quantity 'y' is not a finite number"):
         update(PRIORS, [_evidence((1.0, 1.0, "normal"))], seed=0, samples=20, chains=2,
                model=lambda a: {"y": a["x"] * np.float32("nan")})
 

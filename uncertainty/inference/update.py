@@ -234,22 +234,19 @@ class StandardisedPrior(nd.Distribution):
         size = len(coordinates) + (len(copula.names) if copula else 0)
         super().__init__(batch_shape=(), event_shape=(size,))
 
+    # values and log_prob are one compiled program per prior (its coordinates and copula are
+    # static): NumPyro calls them outside any jit while it starts (its initial points, the
+    # model's prototype trace), where they would otherwise build an XLA program per operation.
+    # Inside the sampler's own program a nested jit is inlined. sample stays op by op: compiled
+    # whole, it inlined a gamma sampler per beta or PERT family (7.9 s to compile for the
+    # article's priors), where op by op every family shares one.
+
     def values(self, z) -> tuple[dict, jnp.ndarray]:
         """The assumptions' values at z, and the summed log-Jacobian of the standardised part."""
-        values, log_jacobian = {}, 0.0
-        for i, c in enumerate(self.coordinates):
-            values[c.name], lj = c.value_and_log_jacobian(z[..., i])
-            log_jacobian = log_jacobian + lj
-        if self.copula:
-            values.update(self.copula.values(z[..., len(self.coordinates):]))
-        return values, log_jacobian
+        return _standardised_values(self.coordinates, self.copula, z)
 
     def log_prob(self, z):
-        values, log_jacobian = self.values(z)
-        log_p = log_jacobian + sum(c.family.log_prob(values[c.name]) for c in self.coordinates)
-        if self.copula:
-            log_p = log_p + self.copula.distribution().log_prob(z[..., len(self.coordinates):])
-        return log_p
+        return _standardised_log_prob(self.coordinates, self.copula, z)
 
     def sample(self, key, sample_shape=()):
         keys = jax.random.split(key, len(self.coordinates))
@@ -271,6 +268,26 @@ class StandardisedPrior(nd.Distribution):
         return jnp.concatenate(blocks, axis=-1).astype(jnp.float32)
 
 
+@partial(jax.jit, static_argnums=(0, 1))
+def _standardised_values(coordinates: tuple[_Coordinate, ...], copula: CopulaBlock | None, z):
+    values, log_jacobian = {}, 0.0
+    for i, c in enumerate(coordinates):
+        values[c.name], lj = c.value_and_log_jacobian(z[..., i])
+        log_jacobian = log_jacobian + lj
+    if copula:
+        values.update(copula.values(z[..., len(coordinates):]))
+    return values, log_jacobian
+
+
+@partial(jax.jit, static_argnums=(0, 1))
+def _standardised_log_prob(coordinates: tuple[_Coordinate, ...], copula: CopulaBlock | None, z):
+    values, log_jacobian = _standardised_values(coordinates, copula, z)
+    log_p = log_jacobian + sum(c.family.log_prob(values[c.name]) for c in coordinates)
+    if copula:
+        log_p = log_p + copula.distribution().log_prob(z[..., len(coordinates):])
+    return log_p
+
+
 def observation_log_density(obs: Observation, quantity):
     """log p(obs.value | quantity) under the observation's noise model."""
     if obs.noise == "lognormal":
@@ -278,9 +295,10 @@ def observation_log_density(obs: Observation, quantity):
     return nd.Normal(quantity, obs.sigma).log_prob(obs.value)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Spec:
-    """What the NumPyro model needs, split by kind of assumption."""
+    """What the NumPyro model needs, split by kind of assumption. Hashed by identity: the static
+    argument of the programs compiled for one update (its fields hold arrays)."""
 
     fixed: dict
     continuous: dict  # name -> Family
@@ -359,12 +377,23 @@ def _log_likelihood_per_combo(spec: _Spec, continuous: dict):
                       for o in spec.observations], axis=-1)
 
 
+@partial(jax.jit, static_argnums=0)
+def _evidence(spec: _Spec, z) -> tuple[dict, jnp.ndarray]:
+    """Each continuous assumption's value at the sampler's coordinates ``z``, and the evidence's
+    log-likelihood there, summed over observations and over the discrete combinations: one
+    program, so that NumPyro's start-up, which runs the model outside any jit (its prototype
+    trace, its initial points), does not build one per operation."""
+    values, _ = spec.prior.values(z)
+    per_combo = _log_likelihood_per_combo(spec, values).sum(-1)
+    return values, jax.nn.logsumexp(per_combo + spec.log_weights, axis=-1)
+
+
 def _numpyro_model(spec: _Spec) -> None:
     z = numpyro.sample("z", spec.prior)
-    values, _ = spec.prior.values(z)
-    continuous = {name: numpyro.deterministic(name, x) for name, x in values.items()}
-    per_combo = _log_likelihood_per_combo(spec, continuous).sum(-1)
-    numpyro.factor("evidence", jax.nn.logsumexp(per_combo + spec.log_weights, axis=-1))
+    values, log_likelihood = _evidence(spec, z)
+    for name, x in values.items():
+        numpyro.deterministic(name, x)
+    numpyro.factor("evidence", log_likelihood)
 
 
 @dataclass
@@ -498,6 +527,12 @@ def _run_nuts(spec: _Spec, key, samples: int, chains: int, warmup: int,
     except RuntimeError as err:
         if "Cannot find valid initial parameters" not in str(err):
             raise
+        not_numbers = _not_finite_at_start(spec)
+        if not_numbers:
+            raise UserError(f"NUTS cannot start: the observed quantity '{not_numbers[0]}' is not "
+                            "a finite number at the priors' medians, where the sampler starts "
+                            "(the model gives NaN or infinity there); check the model and the "
+                            "observed quantities") from None
         raise UserError("NUTS cannot start: the evidence's log density is not finite at any "
                         "starting point tried (an observed output that is infinite or not a "
                         "number there, or an observation far beyond what the priors allow); "
@@ -506,6 +541,19 @@ def _run_nuts(spec: _Spec, key, samples: int, chains: int, warmup: int,
              if k in spec.continuous}
     divergences = int(np.asarray(mcmc.get_extra_fields(group_by_chain=True)["diverging"]).sum())
     return draws, {"divergences": divergences, "pareto_k": None}
+
+
+def _not_finite_at_start(spec: _Spec) -> list[str]:
+    """The observed quantities that are not finite numbers (for some discrete combination) at
+    the priors' medians, z = 0, near where NUTS starts. (The model itself is compiled, so
+    NumPyro's own check of its distributions' arguments, which runs only outside jit, no
+    longer tells.)"""
+    continuous, _ = spec.prior.values(jnp.zeros(spec.prior.event_shape, jnp.float32))
+    a = {**spec.fixed, **{k: v[..., None] for k, v in continuous.items()},
+         **spec.discrete_values}
+    values = {**a, **spec.model(a)}
+    return [o.quantity for o in spec.observations
+            if not np.isfinite(np.asarray(values[o.quantity])).all()]
 
 
 def _run_importance(priors: PriorSet, spec: _Spec, key, n: int, seed: int) -> tuple[dict, dict]:
@@ -549,18 +597,25 @@ def importance_ess(weights: np.ndarray, chosen: np.ndarray) -> dict:
             "distinct_draws": int(np.unique(chosen).size)}
 
 
+@partial(jax.jit, static_argnums=(0, 3))
+def _completed(spec: _Spec, cont: dict, key, shape: tuple[int, ...]) -> tuple[dict, jnp.ndarray]:
+    """Every assumption and output at the continuous draws ``cont`` (each discrete assumption
+    drawn from its conditional posterior), and those conditional probabilities: one program."""
+    per_combo = _log_likelihood_per_combo(spec, cont).sum(-1) + spec.log_weights
+    per_combo = jnp.broadcast_to(per_combo, (*shape, len(spec.log_weights)))
+    combo = jax.random.categorical(key, per_combo, axis=-1)
+    a = {**{k: jnp.broadcast_to(v, shape) for k, v in spec.fixed.items()}, **cont,
+         **{k: v[combo] for k, v in spec.discrete_values.items()}}
+    return {**a, **spec.model(a)}, jax.nn.softmax(per_combo, axis=-1)
+
+
 def _complete(spec: _Spec, continuous: dict, key) -> tuple[dict, dict]:
     """Continuous draws -> every assumption (discrete ones drawn exactly) and every output."""
     shape = next(iter(continuous.values())).shape if continuous else (1, 4000)
     cont = {k: jnp.asarray(v) for k, v in continuous.items()}
-    per_combo = _log_likelihood_per_combo(spec, cont).sum(-1) + spec.log_weights
-    per_combo = jnp.broadcast_to(per_combo, (*shape, len(spec.log_weights)))
-    combo = jax.random.categorical(key, per_combo, axis=-1)
-    probs = np.asarray(jax.nn.softmax(per_combo, axis=-1)).reshape(-1, len(spec.log_weights))
-    a = {**{k: jnp.broadcast_to(v, shape) for k, v in spec.fixed.items()}, **cont,
-         **{k: v[combo] for k, v in spec.discrete_values.items()}}
-    outputs = spec.model(a)
-    draws = {k: np.asarray(v, np.float64) for k, v in {**a, **outputs}.items()}
+    values, probs = _completed(spec, cont, key, tuple(shape))
+    probs = np.asarray(probs).reshape(-1, len(spec.log_weights))
+    draws = {k: np.asarray(v, np.float64) for k, v in values.items()}
     # Rao-Blackwellised posterior probability of each discrete value: mean conditional probability.
     mean_probs = probs.mean(axis=0)
     discrete_posterior = {}
@@ -582,12 +637,18 @@ def _obs_name(i: int, obs: Observation) -> str:
     return f"obs{i}_{obs.quantity}"
 
 
+@partial(jax.jit, static_argnums=0)
+def _pointwise_log_likelihood(spec: _Spec, a: dict) -> list:
+    """Each observation's log-likelihood at the draws ``a`` (every assumption): one program."""
+    values = {**a, **spec.model(a)}
+    return [observation_log_density(o, values[o.quantity]) for o in spec.observations]
+
+
 def _datatree(priors: PriorSet, spec: _Spec, draws: dict, prior_tree: xr.DataTree) -> xr.DataTree:
     a = {k: jnp.asarray(draws[k], jnp.float32) for k in priors}
-    values = {**a, **spec.model(a)}
-    log_lik = {_obs_name(i, o): np.asarray(observation_log_density(o, values[o.quantity]),
-                                           np.float64)
-               for i, o in enumerate(spec.observations)}
+    log_lik = {_obs_name(i, o): np.asarray(value, np.float64) for i, (o, value) in enumerate(
+        zip(spec.observations, _pointwise_log_likelihood(spec, a), strict=True))}
+    # each family's own log_prob, outside any jit: some (a metalog's, a pool's) are NumPy
     log_prior = {k: np.asarray(priors[k].dist.log_prob(a[k]), np.float64)
                  for k in priors.uncertain}
     if spec.prior is not None and spec.prior.copula and priors.copula:  # psense: copula too
