@@ -45,7 +45,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 
 import arviz as az
 import jax
@@ -295,10 +295,11 @@ def observation_log_density(obs: Observation, quantity):
     return nd.Normal(quantity, obs.sigma).log_prob(obs.value)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True)
 class _Spec:
-    """What the NumPyro model needs, split by kind of assumption. Hashed by identity: the static
-    argument of the programs compiled for one update (its fields hold arrays)."""
+    """What the NumPyro model needs, split by kind of assumption; and the model's pieces
+    compiled for it, each one XLA program (its arrays are constants of the program), owned by
+    the spec rather than by a module-level cache keyed on it."""
 
     fixed: dict
     continuous: dict  # name -> Family
@@ -307,6 +308,18 @@ class _Spec:
     log_weights: np.ndarray  # (K,) log prior probability of each combination
     observations: tuple[Observation, ...]
     model: Model
+
+    @cached_property
+    def evidence(self) -> Callable:
+        return jax.jit(partial(_evidence, self))
+
+    @cached_property
+    def completed(self) -> Callable:
+        return jax.jit(partial(_completed, self), static_argnums=2)
+
+    @cached_property
+    def pointwise_log_likelihood(self) -> Callable:
+        return jax.jit(partial(_pointwise_log_likelihood, self))
 
 
 def _spec(priors: PriorSet, observations: tuple[Observation, ...], model: Model) -> _Spec:
@@ -377,7 +390,6 @@ def _log_likelihood_per_combo(spec: _Spec, continuous: dict):
                       for o in spec.observations], axis=-1)
 
 
-@partial(jax.jit, static_argnums=0)
 def _evidence(spec: _Spec, z) -> tuple[dict, jnp.ndarray]:
     """Each continuous assumption's value at the sampler's coordinates ``z``, and the evidence's
     log-likelihood there, summed over observations and over the discrete combinations: one
@@ -390,7 +402,7 @@ def _evidence(spec: _Spec, z) -> tuple[dict, jnp.ndarray]:
 
 def _numpyro_model(spec: _Spec) -> None:
     z = numpyro.sample("z", spec.prior)
-    values, log_likelihood = _evidence(spec, z)
+    values, log_likelihood = spec.evidence(z)
     for name, x in values.items():
         numpyro.deterministic(name, x)
     numpyro.factor("evidence", log_likelihood)
@@ -597,7 +609,6 @@ def importance_ess(weights: np.ndarray, chosen: np.ndarray) -> dict:
             "distinct_draws": int(np.unique(chosen).size)}
 
 
-@partial(jax.jit, static_argnums=(0, 3))
 def _completed(spec: _Spec, cont: dict, key, shape: tuple[int, ...]) -> tuple[dict, jnp.ndarray]:
     """Every assumption and output at the continuous draws ``cont`` (each discrete assumption
     drawn from its conditional posterior), and those conditional probabilities: one program."""
@@ -613,7 +624,7 @@ def _complete(spec: _Spec, continuous: dict, key) -> tuple[dict, dict]:
     """Continuous draws -> every assumption (discrete ones drawn exactly) and every output."""
     shape = next(iter(continuous.values())).shape if continuous else (1, 4000)
     cont = {k: jnp.asarray(v) for k, v in continuous.items()}
-    values, probs = _completed(spec, cont, key, tuple(shape))
+    values, probs = spec.completed(cont, key, tuple(shape))
     probs = np.asarray(probs).reshape(-1, len(spec.log_weights))
     draws = {k: np.asarray(v, np.float64) for k, v in values.items()}
     # Rao-Blackwellised posterior probability of each discrete value: mean conditional probability.
@@ -637,7 +648,6 @@ def _obs_name(i: int, obs: Observation) -> str:
     return f"obs{i}_{obs.quantity}"
 
 
-@partial(jax.jit, static_argnums=0)
 def _pointwise_log_likelihood(spec: _Spec, a: dict) -> list:
     """Each observation's log-likelihood at the draws ``a`` (every assumption): one program."""
     values = {**a, **spec.model(a)}
@@ -647,7 +657,7 @@ def _pointwise_log_likelihood(spec: _Spec, a: dict) -> list:
 def _datatree(priors: PriorSet, spec: _Spec, draws: dict, prior_tree: xr.DataTree) -> xr.DataTree:
     a = {k: jnp.asarray(draws[k], jnp.float32) for k in priors}
     log_lik = {_obs_name(i, o): np.asarray(value, np.float64) for i, (o, value) in enumerate(
-        zip(spec.observations, _pointwise_log_likelihood(spec, a), strict=True))}
+        zip(spec.observations, spec.pointwise_log_likelihood(a), strict=True))}
     # each family's own log_prob, outside any jit: some (a metalog's, a pool's) are NumPy
     log_prior = {k: np.asarray(priors[k].dist.log_prob(a[k]), np.float64)
                  for k in priors.uncertain}
