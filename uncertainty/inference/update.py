@@ -381,10 +381,15 @@ def _check_copula(priors: PriorSet) -> None:
                                 "one: remove the pair or give it a continuous family")
 
 
+def _values_per_combo(spec: _Spec, continuous: dict) -> dict:
+    """Every assumption and output for each discrete combination (a last axis of K)."""
+    a = {**spec.fixed, **{k: v[..., None] for k, v in continuous.items()}, **spec.discrete_values}
+    return {**a, **spec.model(a)}
+
+
 def _log_likelihood_per_combo(spec: _Spec, continuous: dict):
     """Per-observation log-likelihood for each discrete combination: shape (..., K, n_obs)."""
-    a = {**spec.fixed, **{k: v[..., None] for k, v in continuous.items()}, **spec.discrete_values}
-    values = {**a, **spec.model(a)}
+    values = _values_per_combo(spec, continuous)
     shape = jnp.broadcast_shapes(*(jnp.shape(v) for v in values.values()), (len(spec.log_weights),))
     return jnp.stack([jnp.broadcast_to(observation_log_density(o, values[o.quantity]), shape)
                       for o in spec.observations], axis=-1)
@@ -561,9 +566,7 @@ def _not_finite_at_start(spec: _Spec) -> list[str]:
     NumPyro's own check of its distributions' arguments, which runs only outside jit, no
     longer tells.)"""
     continuous, _ = spec.prior.values(jnp.zeros(spec.prior.event_shape, jnp.float32))
-    a = {**spec.fixed, **{k: v[..., None] for k, v in continuous.items()},
-         **spec.discrete_values}
-    values = {**a, **spec.model(a)}
+    values = _values_per_combo(spec, continuous)
     return [o.quantity for o in spec.observations
             if not np.isfinite(np.asarray(values[o.quantity])).all()]
 
